@@ -1,0 +1,247 @@
+"""Models: the TOTP device, recovery codes and the per-user back-off record.
+
+Devices subclass django-otp's :class:`~django_otp.models.Device`, so
+``django_otp.login``, ``user.is_verified()``, ``devices_for_user`` and the rest
+of the django-otp ecosystem see them. Secrets are stored encrypted
+(:mod:`django_twostep.crypto`); recovery codes only as keyed digests.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+import pyotp
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, TimestampMixin, VerifyNotAllowed
+
+from . import clock, crypto
+
+TOTP_SECRET_PURPOSE = "totp-secret"
+RECOVERY_CODE_PURPOSE = "recovery-code"
+
+# Longest back-off exponent: 2^30 s is 34 years, and bigger numbers would
+# overflow datetime arithmetic.
+_MAX_BACKOFF_EXPONENT = 30
+
+
+class TOTPDevice(TimestampMixin, Device):
+    """An authenticator app (RFC 6238 TOTP).
+
+    ``confirmed`` is False while the device is pending (secret shown, first
+    code not yet entered). ``last_t`` is the last accepted time step: a step is
+    accepted at most once, enforced by :meth:`consume_step` with one
+    conditional ``UPDATE``. ``drift`` is the phone's clock offset in steps,
+    learned at activation and followed on each use.
+    """
+
+    encrypted_key = models.TextField(help_text=_("The secret, encrypted (never shown here)."))
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    last_t = models.BigIntegerField(default=-1)
+
+    class Meta(Device.Meta):
+        verbose_name = _("TOTP device")
+        verbose_name_plural = _("TOTP devices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(confirmed=True), name="twostep_one_active_totp"
+            ),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(confirmed=False), name="twostep_one_pending_totp"
+            ),
+        ]
+
+    # -- the secret ---------------------------------------------------------
+
+    def set_key(self, key: bytes) -> None:
+        """Store ``key`` (raw bytes) encrypted under the newest key."""
+        self.encrypted_key = crypto.encrypt(key, purpose=TOTP_SECRET_PURPOSE)
+        self.__dict__.pop("bin_key", None)
+
+    @cached_property
+    def bin_key(self) -> bytes:
+        """The raw secret (decrypted on first use, then kept on the instance)."""
+        return crypto.decrypt(self.encrypted_key, purpose=TOTP_SECRET_PURPOSE)
+
+    @property
+    def base32_key(self) -> str:
+        """The secret as authenticator apps want it typed: base32, no padding."""
+        return base64.b32encode(self.bin_key).decode().rstrip("=")
+
+    # -- codes --------------------------------------------------------------
+
+    def current_step(self, at: float | None = None) -> int:
+        """The time step (counter) at ``at`` seconds since the epoch, without drift."""
+        at = clock.time() if at is None else at
+        return math.floor((at - self.t0) / self.step)
+
+    def code_at_step(self, counter: int) -> str:
+        return pyotp.HOTP(self.base32_key, digits=self.digits).at(counter)
+
+    def match(
+        self, code: str, *, at: float | None = None, tolerance: int | None = None
+    ) -> int | None:
+        """The unused time step ``code`` belongs to, or None.
+
+        ``code`` must already be normalised (digits only). Steps within
+        ``tolerance`` of now plus the learned drift are tried, nearest first;
+        steps at or before ``last_t`` are never matched. This reads only;
+        :meth:`consume_step` is what makes a step used.
+        """
+        if len(code) != self.digits or not code.isascii() or not code.isdigit():
+            return None
+        tolerance = self.tolerance if tolerance is None else tolerance
+        centre = self.current_step(at) + self.drift
+        for offset in sorted(range(-tolerance, tolerance + 1), key=abs):
+            counter = centre + offset
+            usable = counter > self.last_t and counter >= 0
+            if usable and hmac.compare_digest(self.code_at_step(counter), code):
+                return counter
+        return None
+
+    def consume_step(self, counter: int, *, confirm: bool = False, at: float | None = None) -> bool:
+        """Mark ``counter`` used; False if this or a later step was used already.
+
+        One conditional ``UPDATE``, so two workers racing with the same code
+        cannot both win. The drift follows the step just used.
+        """
+        changes: dict[str, Any] = {
+            "last_t": counter,
+            "drift": counter - self.current_step(at),
+            "last_used_at": clock.now(),
+        }
+        if confirm:
+            changes["confirmed"] = True
+        won = type(self).objects.filter(pk=self.pk, last_t__lt=counter).update(**changes) == 1
+        if won:
+            for field, value in changes.items():
+                setattr(self, field, value)
+        return won
+
+    # -- django-otp's Device contract ---------------------------------------
+
+    def verify_is_allowed(self) -> tuple[bool, dict[str, Any] | None]:
+        wait = UserThrottle.seconds_left_for(self.user_id)
+        if wait:
+            return False, {"reason": VerifyNotAllowed.N_FAILED_ATTEMPTS, "retry_after": wait}
+        return super().verify_is_allowed()
+
+    def verify_token(self, token: Any) -> bool:
+        """django-otp's entry point; runs the same checked path as our flows."""
+        from .flows import verify_device_code
+
+        return verify_device_code(self, token)
+
+
+class RecoveryCodeDevice(TimestampMixin, Device):
+    """A user's set of single-use recovery codes, as one django-otp device.
+
+    Being a :class:`~django_otp.models.Device` lets a login completed with a
+    recovery code be marked verified by ``django_otp.login`` like any other.
+    Recovery codes back up the real methods; they never count as one.
+    """
+
+    class Meta(Device.Meta):
+        verbose_name = _("recovery code set")
+        verbose_name_plural = _("recovery code sets")
+        constraints = [models.UniqueConstraint(fields=["user"], name="twostep_one_recovery_set")]
+
+    def consume_code(self, code: str) -> bool:
+        """Use up ``code`` (normalised); False if it is not an unused code of this set.
+
+        One conditional ``UPDATE``: a code raced by two workers works once.
+        """
+        candidates = crypto.digests(f"{self.user_id}:{code}", purpose=RECOVERY_CODE_PURPOSE)
+        used = self.codes.filter(digest__in=candidates, used_at__isnull=True).update(
+            used_at=clock.now()
+        )
+        if used:
+            type(self).objects.filter(pk=self.pk).update(last_used_at=clock.now())
+        return used == 1
+
+    def verify_token(self, token: Any) -> bool:
+        """django-otp's entry point; runs the same checked path as our flows."""
+        from .flows import verify_device_code
+
+        return verify_device_code(self, token)
+
+
+class RecoveryCode(models.Model):
+    """One single-use recovery code, stored only as a keyed digest."""
+
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        indexes = [models.Index(fields=["device", "digest"], name="twostep_recovery_lookup")]
+
+    def __str__(self) -> str:
+        state = _("used") if self.used_at else _("unused")
+        return f"{_('Recovery code')} #{self.pk} ({state})"
+
+
+class UserThrottle(models.Model):
+    """The per-user back-off shared by every method and path.
+
+    ``failures`` counts consecutive wrong codes; ``locked_until`` is when the
+    next code may be checked. Flows lock this row (``select_for_update``) for
+    the length of a code check, so checks of one user are serialised across
+    workers and the counters cannot be raced.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="twostep_throttle",
+    )
+    failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("back-off record")
+        verbose_name_plural = _("back-off records")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.failures}"
+
+    def seconds_left(self, now: datetime | None = None) -> int:
+        """Whole seconds (rounded up) before a code may be checked; 0 when free."""
+        if self.locked_until is None:
+            return 0
+        remaining = (self.locked_until - (now or clock.now())).total_seconds()
+        return max(0, math.ceil(remaining))
+
+    @classmethod
+    def seconds_left_for(cls, user_id: Any) -> int:
+        row = cls.objects.filter(user_id=user_id).first()
+        return row.seconds_left() if row else 0
+
+    def record_failure(self, factor: float, now: datetime | None = None) -> None:
+        """Count one more wrong code and start the wait of factor * 2^(n-1) s."""
+        self.failures += 1
+        exponent = min(self.failures - 1, _MAX_BACKOFF_EXPONENT)
+        wait = factor * 2**exponent
+        self.locked_until = (now or clock.now()) + timedelta(seconds=wait) if wait > 0 else None
+        self.save(update_fields=["failures", "locked_until"])
+
+    def record_success(self) -> None:
+        if self.failures or self.locked_until:
+            self.failures = 0
+            self.locked_until = None
+            self.save(update_fields=["failures", "locked_until"])

@@ -1,0 +1,118 @@
+"""Test helpers for sites using django-twostep (and for django-twostep itself).
+
+Use as a pytest plugin, in your ``conftest.py``::
+
+    pytest_plugins = ["django_twostep.testing"]
+
+Fixtures: ``twostep_clock`` (a clock you move), ``totp_user`` (a user with
+TOTP enrolled), ``verified_client`` (a test client logged in and verified).
+Helpers: :func:`enroll_totp` and :func:`current_code` work without pytest.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Iterator
+from typing import Any
+
+import pyotp
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.test import Client
+
+from . import clock, flows
+from .models import TOTPDevice
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+class Clock:
+    """A frozen clock for :mod:`django_twostep.clock`; move it with :meth:`advance`."""
+
+    def __init__(self, start: float | None = None) -> None:
+        # Start at the beginning of a 30 s step so "one step later" is exact.
+        self.now = float(start if start is not None else (int(_time.time()) // 30) * 30)
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def set(self, timestamp: float) -> None:
+        self.now = float(timestamp)
+
+
+def totp_for(device: TOTPDevice) -> pyotp.TOTP:
+    """A pyotp authenticator holding the device's secret, as a phone app would."""
+    return pyotp.TOTP(device.base32_key, digits=device.digits, interval=device.step)
+
+
+def current_code(user: AbstractBaseUser, *, offset_steps: int = 0) -> str:
+    """The code the user's authenticator app shows now (``offset_steps`` away)."""
+    device = TOTPDevice.objects.get(user_id=user.pk, confirmed=True)
+    return totp_for(device).at(clock.time() + offset_steps * device.step)
+
+
+def wrong_code(user: AbstractBaseUser) -> str:
+    """A well-formed code that no step near now accepts (for testing refusals)."""
+    device = TOTPDevice.objects.get(user_id=user.pk, confirmed=True)
+    window = range(-device.tolerance - 2, device.tolerance + 3)
+    near = {current_code(user, offset_steps=offset + device.drift) for offset in window}
+    return next(
+        c for c in ("0" * device.digits, "1" * device.digits, "2" * device.digits) if c not in near
+    )
+
+
+def enroll_totp(user: AbstractBaseUser) -> TOTPDevice:
+    """Set up and activate TOTP for ``user`` as a person would with an app.
+
+    The activation code uses the current step, so the next code the user can
+    log in with belongs to the next step: move the clock by one period first.
+    """
+    enrollment = flows.begin_totp_setup(user)
+    flows.activate_totp(user, totp_for(enrollment.device).at(clock.time()))
+    return TOTPDevice.objects.get(pk=enrollment.device.pk)
+
+
+try:
+    import pytest
+except ImportError:  # pragma: no cover - pytest is only needed for the fixtures
+    pytest = None
+
+if pytest is not None:
+
+    @pytest.fixture
+    def twostep_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
+        """Freeze django-twostep's clock at the start of a time step."""
+        frozen = Clock()
+        monkeypatch.setattr(clock, "time", frozen.time)
+        yield frozen
+
+    @pytest.fixture
+    def totp_user(db: Any, django_user_model: Any, twostep_clock: Clock) -> AbstractBaseUser:
+        """A user with password :data:`TEST_PASSWORD` and TOTP enrolled.
+
+        The clock is moved two steps past the activation, so the codes of the
+        previous, current and next step are all unused.
+        """
+        user = django_user_model.objects.create_user(
+            username="alice", email="alice@example.com", password=TEST_PASSWORD
+        )
+        device = enroll_totp(user)
+        twostep_clock.advance(2 * device.step)
+        return user
+
+    @pytest.fixture
+    def verified_client(totp_user: AbstractBaseUser) -> Client:
+        """A test client logged in as ``totp_user`` with a verified second factor."""
+        from django.http import HttpRequest
+        from django_otp import login as otp_login
+
+        client = Client()
+        client.force_login(totp_user)
+        request = HttpRequest()
+        request.session = client.session
+        request.user = totp_user
+        otp_login(request, TOTPDevice.objects.get(user_id=totp_user.pk, confirmed=True))
+        request.session.save()
+        return client

@@ -1,0 +1,106 @@
+"""Settings of the example site: everything django-twostep needs, and little else.
+
+Environment variables:
+- DATABASE_URL: ``sqlite:///path`` (default: example.sqlite3 beside manage.py)
+  or ``postgres://user@host:port/name``.
+- DJANGO_DEBUG: "0" turns DEBUG off.
+- TWOSTEP_CHALLENGE_TTL, TWOSTEP_STEP_UP_GRACE, TWOSTEP_EMAIL_CODE_TTL,
+  TWOSTEP_THROTTLE_FACTOR, TWOSTEP_API_CHALLENGE_STATUS, TWOSTEP_REQUIRED:
+  override the django-twostep setting of the same name.
+"""
+
+import os
+from pathlib import Path
+
+from example_project.dburl import parse_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+SECRET_KEY = os.environ.get(
+    "DJANGO_SECRET_KEY", "example-only-not-secret-3f9a1c7e5b2d4a6c8e0f1a3b5c7d9e1f"
+)
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") != "0"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_twostep",
+    "rest_framework",
+    "example_project",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "example_project.urls"
+WSGI_APPLICATION = "example_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "example_project" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": parse_database_url(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'example.sqlite3'}"
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+LOGIN_URL = "/admin/login/"
+LOGIN_REDIRECT_URL = "/"
+
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = "twostep-demo@example.com"
+
+TWOSTEP_ISSUER = "django-twostep demo"
+
+_INT_SETTINGS = (
+    "TWOSTEP_CHALLENGE_TTL",
+    "TWOSTEP_STEP_UP_GRACE",
+    "TWOSTEP_EMAIL_CODE_TTL",
+    "TWOSTEP_API_CHALLENGE_STATUS",
+)
+for _name in _INT_SETTINGS:
+    if os.environ.get(_name):
+        globals()[_name] = int(os.environ[_name])
+if os.environ.get("TWOSTEP_THROTTLE_FACTOR"):
+    TWOSTEP_THROTTLE_FACTOR = float(os.environ["TWOSTEP_THROTTLE_FACTOR"])
+if os.environ.get("TWOSTEP_REQUIRED"):
+    TWOSTEP_REQUIRED = os.environ["TWOSTEP_REQUIRED"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django_twostep": {"handlers": ["console"], "level": "INFO"}},
+}

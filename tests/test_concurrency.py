@@ -1,0 +1,74 @@
+"""Races between real threads, each with its own PostgreSQL connection.
+
+SQLite serialises writers itself, so these claims are only meaningful, and only
+run, on PostgreSQL (the CI's second leg).
+"""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from django_twostep import flows
+from django_twostep.errors import FlowError, Throttled
+from django_twostep.models import RecoveryCodeDevice, TOTPDevice, UserThrottle
+from django_twostep.testing import current_code, wrong_code
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+THREADS = 8
+
+
+def race(action, n=THREADS):
+    """Run ``action()`` in n threads released at the same instant; return results/exceptions."""
+    barrier = threading.Barrier(n)
+
+    def run():
+        try:
+            barrier.wait()
+            return action()
+        except Exception as exc:  # collected, asserted on below
+            return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(lambda _: run(), range(n)))
+
+
+def test_same_fresh_code_verified_by_8_threads_succeeds_once(totp_user, twostep_clock):
+    code = current_code(totp_user)
+    results = race(lambda: flows.verify_second_factor(totp_user, code))
+    successes = [r for r in results if isinstance(r, flows.Verification)]
+    assert len(successes) == 1
+    assert all(isinstance(r, FlowError) for r in results if r not in successes)
+
+
+def test_conditional_update_alone_stops_replay(totp_user, twostep_clock):
+    """Without the per-user lock, the UPDATE ... WHERE last_t < t still lets one win."""
+    device = TOTPDevice.objects.get(user=totp_user)
+    counter = device.match(current_code(totp_user))
+    assert counter is not None
+    results = race(lambda: TOTPDevice.objects.get(pk=device.pk).consume_step(counter))
+    assert results.count(True) == 1 and results.count(False) == THREADS - 1
+
+
+def test_recovery_code_raced_works_once(totp_user):
+    code = flows.generate_recovery_codes(totp_user)[0]
+    normalized = code.replace("-", "")
+    device = RecoveryCodeDevice.objects.get(user=totp_user)
+    results = race(lambda: RecoveryCodeDevice.objects.get(pk=device.pk).consume_code(normalized))
+    assert results.count(True) == 1
+    assert flows.recovery_codes_remaining(totp_user) == 9
+
+
+def test_parallel_wrong_codes_count_once_before_the_backoff_bites(totp_user, twostep_clock):
+    bad = wrong_code(totp_user)
+    results = race(lambda: flows.verify_second_factor(totp_user, bad))
+    invalid = [r for r in results if isinstance(r, FlowError) and not isinstance(r, Throttled)]
+    throttled = [r for r in results if isinstance(r, Throttled)]
+    # Checks of one user are serialised: the first failure starts the wait, the rest are refused
+    # without a comparison and without counting.
+    assert len(invalid) == 1 and len(throttled) == THREADS - 1
+    assert UserThrottle.objects.get(user=totp_user).failures == 1
