@@ -82,6 +82,7 @@ class FlowError(Exception):
         status: int | None = None,
         retry_after: int | None = None,
         parameter: str | None = None,
+        meta: dict[str, object] | None = None,
     ) -> None:
         spec = CATALOGUE[code]
         self.code = code
@@ -90,6 +91,7 @@ class FlowError(Exception):
         self.detail = detail or spec.detail
         self.retry_after = retry_after
         self.parameter = parameter
+        self.meta = dict(meta or {})
         super().__init__(code)
 
     def __repr__(self) -> str:

@@ -245,3 +245,116 @@ class UserThrottle(models.Model):
             self.failures = 0
             self.locked_until = None
             self.save(update_fields=["failures", "locked_until"])
+
+
+class Challenge(models.Model):
+    """A pending login: the password was right, a second factor is awaited.
+
+    Shared by page 2 of the HTML login (its id kept in the session) and the
+    API (its id is the ``two_factor_id``). The random id is stored only as a
+    keyed digest. It expires, is single use, allows a number of wrong codes,
+    and dies when the user's password (``password_digest``) or two-factor
+    set-up changes (flows delete the user's challenges then).
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="twostep_challenges"
+    )
+    password_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    attempts_left = models.PositiveSmallIntegerField()
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pending login")
+        verbose_name_plural = _("pending logins")
+
+    def __str__(self) -> str:
+        return f"{_('Pending login')} #{self.pk}"
+
+
+class TrustedBrowser(models.Model):
+    """A browser the user chose to trust: page 2 is skipped while it lasts.
+
+    The browser holds a signed cookie with a random token; only the token's
+    digest is stored here, so the record can be revoked ("forget all",
+    disabling two-factor) and dies with a password change.
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="twostep_trusted_browsers"
+    )
+    password_digest = models.CharField(max_length=64)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("trusted browser")
+        verbose_name_plural = _("trusted browsers")
+
+    def __str__(self) -> str:
+        return f"{_('Trusted browser')} #{self.pk}"
+
+
+class ApiToken(models.Model):
+    """An access/refresh token pair issued by the API, stored as digests.
+
+    Tokens of one login share a ``family``; refreshing rotates within the
+    family, and reusing a spent refresh token revokes the whole family.
+    ``verified_at`` is when a second factor was last proven with this token
+    (step-up grace); a refreshed token inherits it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="twostep_api_tokens"
+    )
+    family = models.UUIDField(db_index=True)
+    access_digest = models.CharField(max_length=64, unique=True)
+    refresh_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    access_expires_at = models.DateTimeField()
+    refresh_expires_at = models.DateTimeField(db_index=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{_('API token')} #{self.pk}"
+
+
+class SecurityEvent(models.Model):
+    """One security event (enabled, verified, code failed, ...), for the user and staff.
+
+    Never holds a secret, code or token.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="twostep_security_events",
+    )
+    event = models.CharField(max_length=40)
+    method = models.CharField(max_length=20, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        indexes = [models.Index(fields=["user", "-created_at"], name="twostep_events_by_user")]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event} ({self.created_at:%Y-%m-%d %H:%M})"

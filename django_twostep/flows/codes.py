@@ -1,0 +1,194 @@
+"""Checking codes: normalisation, the per-user back-off, and verification.
+
+Every comparison of a code, on every path, goes through :func:`checked`: the
+user's :class:`~django_twostep.models.UserThrottle` row is locked
+(``select_for_update``) for the length of the check, so one user's checks are
+serialised across workers; a throttled user gets
+:class:`~django_twostep.errors.Throttled` before any code is compared (and it
+does not count); the outcome updates the record in the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django_otp.models import Device
+
+from .. import clock
+from ..conf import twostep_settings
+from ..errors import FlowError, Throttled
+from ..models import RecoveryCodeDevice, TOTPDevice, UserThrottle
+from . import events
+from .events import Origin
+
+T = TypeVar("T")
+
+# Longest input looked at as a code; anything longer is refused unread.
+MAX_CODE_LENGTH = 64
+_SEPARATORS = re.compile(r"[\s\-]+")
+# Crockford's base32: no i, l, o or u, so codes survive being read aloud.
+RECOVERY_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+RECOVERY_CODE_LENGTH = 12  # 12 x 5 bits = 60 bits of entropy per code
+_CROCKFORD_ALIASES = str.maketrans({"o": "0", "i": "1", "l": "1"})
+METHODS = ("totp", "email", "recovery_code")
+
+
+def normalize_code(raw: object) -> str | None:
+    """A typed code without spaces and dashes, lower-cased; None if unusable.
+
+    Accepts only strings of at most :data:`MAX_CODE_LENGTH` characters, so
+    ``None``, numbers and huge inputs are refused without further work.
+    """
+    if not isinstance(raw, str) or len(raw) > MAX_CODE_LENGTH:
+        return None
+    return _SEPARATORS.sub("", raw).lower() or None
+
+
+def require_code(raw: object) -> str:
+    """:func:`normalize_code`, refusing an unusable code with ``invalid_code``."""
+    code = normalize_code(raw)
+    if code is None:
+        raise FlowError("invalid_code", parameter="code")
+    return code
+
+
+def as_recovery_code(code: str) -> str | None:
+    """The canonical form of a recovery code, or None if ``code`` cannot be one."""
+    code = code.translate(_CROCKFORD_ALIASES)
+    if len(code) == RECOVERY_CODE_LENGTH and all(c in RECOVERY_ALPHABET for c in code):
+        return code
+    return None
+
+
+def format_recovery_code(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+# -- the back-off -------------------------------------------------------------
+
+
+def _locked_throttle(user: AbstractBaseUser) -> UserThrottle:
+    row = UserThrottle.objects.select_for_update().filter(user_id=user.pk).first()
+    if row is None:
+        UserThrottle.objects.bulk_create([UserThrottle(user_id=user.pk)], ignore_conflicts=True)
+        row = UserThrottle.objects.select_for_update().get(user_id=user.pk)
+    return row
+
+
+def checked(
+    user: AbstractBaseUser,
+    check: Callable[[], T | None],
+    *,
+    on_failure: Callable[[], None] | None = None,
+    method: str = "",
+    origin: Origin | None = None,
+) -> T:
+    """Run one code comparison under the user's back-off.
+
+    ``check`` returns a result for a right code and None for a wrong one; it
+    may raise a :class:`FlowError`, which rolls back everything it did. On a
+    wrong code, ``on_failure`` runs inside the same transaction (a challenge
+    spends an attempt there). Raises ``too_many_attempts`` without calling
+    ``check`` while the user must wait, and ``invalid_code`` for a wrong code.
+    """
+    try:
+        with transaction.atomic():
+            throttle = _locked_throttle(user)
+            now = clock.now()
+            wait = throttle.seconds_left(now)
+            if wait:
+                raise Throttled(wait)
+            result = check()
+            if result is None:
+                throttle.record_failure(twostep_settings.THROTTLE_FACTOR, now)
+                if on_failure is not None:
+                    on_failure()
+                events.record("code_failed", user, method=method, origin=origin)
+            else:
+                throttle.record_success()
+    except Throttled:
+        events.record("throttled", user, method=method, origin=origin)
+        raise
+    if result is None:
+        raise FlowError("invalid_code", parameter="code")
+    return result
+
+
+def throttle_wait(user: AbstractBaseUser) -> int:
+    """Seconds before the user's next code can be checked (0: now)."""
+    return UserThrottle.seconds_left_for(user.pk)
+
+
+# -- verification ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A verified second factor: which method, and the device to log in with."""
+
+    method: str
+    device: Device
+
+
+def match_code(
+    user: AbstractBaseUser, code: str, methods: set[str] | None = None
+) -> Verification | None:
+    """Use up ``code`` (normalised) if it is right for one of the user's methods.
+
+    Digits are tried as a TOTP code, other shapes as a recovery code. Must run
+    inside :func:`checked`; returns None for a wrong code.
+    """
+    if methods is None or "totp" in methods:
+        for device in TOTPDevice.objects.filter(user_id=user.pk, confirmed=True):
+            counter = device.match(code)
+            if counter is not None and device.consume_step(counter):
+                return Verification("totp", device)
+    if methods is None or "recovery_code" in methods:
+        recovery = as_recovery_code(code)
+        if recovery is not None:
+            device = RecoveryCodeDevice.objects.filter(user_id=user.pk).first()
+            if device is not None and device.consume_code(recovery):
+                return Verification("recovery_code", device)
+    return None
+
+
+def verify_second_factor(
+    user: AbstractBaseUser,
+    code: object,
+    *,
+    methods: set[str] | None = None,
+    origin: Origin | None = None,
+) -> Verification:
+    """Check a code of any of the user's methods (or only of ``methods``).
+
+    A right code is used up (recorded as ``verified``, or
+    ``recovery_code_used``); a wrong one counts for the back-off. Raises
+    ``invalid_code`` or ``too_many_attempts``.
+    """
+    normalized = require_code(code)
+    verification = checked(user, lambda: match_code(user, normalized, methods), origin=origin)
+    record_verification(user, verification, origin)
+    return verification
+
+
+def record_verification(
+    user: AbstractBaseUser, verification: Verification, origin: Origin | None
+) -> None:
+    if verification.method == "recovery_code":
+        events.record("recovery_code_used", user, method="recovery_code", origin=origin)
+    events.record("verified", user, method=verification.method, origin=origin)
+
+
+def verify_device_code(device: TOTPDevice | RecoveryCodeDevice, token: object) -> bool:
+    """django-otp's ``Device.verify_token`` for our devices, under the same back-off."""
+    method = "totp" if isinstance(device, TOTPDevice) else "recovery_code"
+    try:
+        verification = verify_second_factor(device.user, token, methods={method})
+    except FlowError:
+        return False
+    return verification.device.pk == device.pk

@@ -1,0 +1,162 @@
+"""The two-step login: a pending login after the password, completed by a code.
+
+Shared by page 2 of the HTML login and the API's ``two_factor_id``. Neither
+function here runs the password hasher: the password is checked before
+:func:`begin_login`, and :func:`verify_login_code` only compares a keyed digest
+of the stored password hash to notice a password change.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import F
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext_lazy as _
+
+from .. import clock, crypto
+from ..conf import twostep_settings
+from ..errors import FlowError
+from ..models import Challenge
+from . import events
+from .codes import METHODS, Verification, checked, match_code, record_verification, require_code
+from .events import Origin
+from .methods import active_methods
+
+CHALLENGE_PURPOSE = "challenge"
+PASSWORD_PURPOSE = "password-fingerprint"
+_MAX_ID_LENGTH = 100
+
+
+def password_fingerprint(user: AbstractBaseUser) -> str:
+    """A keyed digest of the stored password hash: changes when the password does."""
+    return crypto.digest(user.password or "", purpose=PASSWORD_PURPOSE)
+
+
+@dataclass(frozen=True)
+class PendingLogin:
+    """A login waiting for its second factor.
+
+    ``id`` is the secret that proves the password step: it goes into the
+    session (pages) or to the client as ``two_factor_id`` (API) and nowhere
+    else, never into a log or a URL.
+    """
+
+    id: str
+    user: AbstractBaseUser
+    methods: list[str]
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: AbstractBaseUser
+    verification: Verification
+
+
+def begin_login(user: AbstractBaseUser, *, origin: Origin | None = None) -> PendingLogin | None:
+    """Start the second step for a user whose password was right.
+
+    Returns None when the user has no active method (log them in now).
+    """
+    methods = active_methods(user)
+    if not methods:
+        return None
+    raw_id = secrets.token_urlsafe(32)  # 256 bits
+    now = clock.now()
+    ttl = twostep_settings.CHALLENGE_TTL
+    Challenge.objects.create(
+        digest=crypto.digest(raw_id, purpose=CHALLENGE_PURPOSE),
+        user=user,
+        password_digest=password_fingerprint(user),
+        created_at=now,
+        expires_at=now + timedelta(seconds=ttl),
+        attempts_left=twostep_settings.CHALLENGE_MAX_ATTEMPTS,
+    )
+    events.record("challenge_created", user, origin=origin)
+    return PendingLogin(id=raw_id, user=user, methods=methods, expires_in=ttl)
+
+
+def pending_login(challenge_id: object) -> Challenge:
+    """The live challenge for ``challenge_id`` (with its user), or ``two_factor_expired``.
+
+    A challenge is dead once expired, used, out of attempts, or when its user
+    is inactive or has changed password since.
+    """
+    if not isinstance(challenge_id, str) or not 0 < len(challenge_id) <= _MAX_ID_LENGTH:
+        raise FlowError("two_factor_expired", parameter="two_factor_id")
+    challenge = (
+        Challenge.objects.select_related("user")
+        .filter(
+            digest__in=crypto.digests(challenge_id, purpose=CHALLENGE_PURPOSE),
+            consumed_at__isnull=True,
+            attempts_left__gt=0,
+            expires_at__gt=clock.now(),
+        )
+        .first()
+    )
+    if (
+        challenge is None
+        or not challenge.user.is_active
+        or not constant_time_compare(
+            challenge.password_digest, password_fingerprint(challenge.user)
+        )
+    ):
+        raise FlowError("two_factor_expired", parameter="two_factor_id")
+    return challenge
+
+
+def verify_login_code(
+    challenge_id: object,
+    code: object,
+    *,
+    method: str | None = None,
+    origin: Origin | None = None,
+) -> LoginResult:
+    """Complete a pending login with a code (TOTP or recovery; ``method`` narrows it).
+
+    A dead challenge answers ``two_factor_expired`` before the back-off is
+    considered. A wrong code spends one of the challenge's attempts and counts
+    for the user's back-off; the last attempt burns the challenge, and the
+    error then has ``meta["attempts_left"] == 0``. A right code uses up the
+    challenge, so it completes one login only.
+    """
+    challenge = pending_login(challenge_id)
+    if method is not None and method not in METHODS:
+        raise FlowError("validation_error", parameter="method")
+    user = challenge.user
+    normalized = require_code(code)
+    live = {"pk": challenge.pk, "consumed_at__isnull": True, "attempts_left__gt": 0}
+
+    def check() -> Verification | None:
+        verification = match_code(user, normalized, {method} if method else None)
+        if verification is not None:
+            claimed = Challenge.objects.filter(**live, expires_at__gt=clock.now()).update(
+                consumed_at=clock.now()
+            )
+            if not claimed:  # raced by another request; rolls the code's use back too
+                raise FlowError("two_factor_expired", parameter="two_factor_id")
+        return verification
+
+    def spend_attempt() -> None:
+        Challenge.objects.filter(**live).update(attempts_left=F("attempts_left") - 1)
+
+    try:
+        verification = checked(user, check, on_failure=spend_attempt, origin=origin)
+    except FlowError as error:
+        if error.code == "invalid_code":
+            left = Challenge.objects.filter(pk=challenge.pk).values_list("attempts_left", flat=True)
+            error.meta["attempts_left"] = left.first() or 0
+            if not error.meta["attempts_left"]:
+                error.detail = _("Too many wrong codes. Log in again.")
+        raise
+    record_verification(user, verification, origin)
+    return LoginResult(user=user, verification=verification)
+
+
+def invalidate_challenges(user: AbstractBaseUser) -> None:
+    """Kill the user's pending logins (their two-factor set-up just changed)."""
+    Challenge.objects.filter(user_id=user.pk, consumed_at__isnull=True).delete()

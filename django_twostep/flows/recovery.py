@@ -1,0 +1,46 @@
+"""Recovery codes: a set of single-use codes for when the phone is lost."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+
+from .. import clock, crypto
+from ..conf import twostep_settings
+from ..errors import FlowError
+from ..models import RECOVERY_CODE_PURPOSE, RecoveryCode, RecoveryCodeDevice
+from .codes import RECOVERY_ALPHABET, RECOVERY_CODE_LENGTH, format_recovery_code
+from .methods import has_two_factor
+
+
+def generate_recovery_codes(user: AbstractBaseUser) -> list[str]:
+    """Replace the user's recovery codes with a fresh set and return it (shown once)."""
+    count = twostep_settings.RECOVERY_CODE_COUNT
+    codes = [
+        "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+        for _ in range(count)
+    ]
+    now = clock.now()
+    with transaction.atomic():
+        device, _created = RecoveryCodeDevice.objects.get_or_create(
+            user_id=user.pk, defaults={"name": "Recovery codes", "confirmed": True}
+        )
+        device.codes.all().delete()
+        RecoveryCode.objects.bulk_create(
+            RecoveryCode(
+                device=device,
+                digest=crypto.digest(f"{user.pk}:{code}", purpose=RECOVERY_CODE_PURPOSE),
+                created_at=now,
+            )
+            for code in codes
+        )
+    return [format_recovery_code(code) for code in codes]
+
+
+def regenerate_recovery_codes(user: AbstractBaseUser) -> list[str]:
+    """A new set for a user with an active method; the old set stops working."""
+    if not has_two_factor(user):
+        raise FlowError("not_enrolled")
+    return generate_recovery_codes(user)

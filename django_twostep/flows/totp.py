@@ -1,0 +1,143 @@
+"""Authenticator apps (TOTP): set-up, activation by a first code, disabling."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.utils.safestring import SafeString
+
+from .. import qr
+from ..conf import twostep_settings
+from ..errors import FlowError
+from ..models import RecoveryCodeDevice, TOTPDevice, TrustedBrowser
+from . import events
+from .codes import checked, require_code, verify_second_factor
+from .events import Origin
+from .login import invalidate_challenges
+from .methods import has_two_factor, recovery_codes_remaining
+from .recovery import generate_recovery_codes
+
+
+@dataclass(frozen=True)
+class TOTPEnrollment:
+    """A pending authenticator-app secret, with the ways to show it."""
+
+    device: TOTPDevice
+    uri: str
+
+    @property
+    def secret(self) -> str:
+        return self.device.base32_key
+
+    @property
+    def secret_grouped(self) -> str:
+        """The secret in groups of four for typing by hand."""
+        key = self.secret
+        return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
+
+    def qr_svg(self) -> SafeString:
+        return qr.svg(self.uri)
+
+    def qr_png_base64(self) -> str:
+        return qr.png_base64(self.uri)
+
+
+def provisioning_uri(device: TOTPDevice) -> str:
+    """The ``otpauth://totp/Issuer:account?...`` URI authenticator apps read."""
+    issuer = twostep_settings.ISSUER
+    account = device.user.get_username()
+    label = f"{quote(issuer, safe='')}:{quote(account, safe='@')}"
+    query = urlencode(
+        {
+            "secret": device.base32_key,
+            "issuer": issuer,
+            "algorithm": "SHA1",
+            "digits": device.digits,
+            "period": device.step,
+        },
+        quote_via=quote,
+    )
+    return f"otpauth://totp/{label}?{query}"
+
+
+def begin_totp_setup(user: AbstractBaseUser) -> TOTPEnrollment:
+    """Create a pending TOTP device with a fresh 160-bit secret.
+
+    A pending device from an earlier call is replaced; an active one makes
+    this refuse with ``already_enabled``.
+    """
+    with transaction.atomic():
+        if TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists():
+            raise FlowError("already_enabled")
+        TOTPDevice.objects.filter(user_id=user.pk, confirmed=False).delete()
+        device = TOTPDevice(
+            user=user,
+            name="Authenticator app",
+            confirmed=False,
+            step=twostep_settings.TOTP_PERIOD,
+            digits=twostep_settings.TOTP_DIGITS,
+            tolerance=twostep_settings.TOTP_TOLERANCE,
+        )
+        device.set_key(secrets.token_bytes(20))
+        device.save()
+    return TOTPEnrollment(device=device, uri=provisioning_uri(device))
+
+
+def pending_totp(user: AbstractBaseUser) -> TOTPEnrollment | None:
+    """The user's pending enrolment, if any (so a reloaded page shows the same secret)."""
+    device = TOTPDevice.objects.filter(user_id=user.pk, confirmed=False).first()
+    return TOTPEnrollment(device=device, uri=provisioning_uri(device)) if device else None
+
+
+@dataclass(frozen=True)
+class Activation:
+    device: TOTPDevice
+    # A fresh set when the user had no unused recovery codes; show it once.
+    recovery_codes: list[str] | None
+
+
+def activate_totp(
+    user: AbstractBaseUser, code: object, *, origin: Origin | None = None
+) -> Activation:
+    """Activate the pending TOTP device with a first code from the app.
+
+    The phone's clock offset is learned here (as drift), and the step used is
+    consumed so the same code cannot log in afterwards. Counts for back-off.
+    """
+    device = TOTPDevice.objects.filter(user_id=user.pk, confirmed=False).first()
+    if device is None:
+        raise FlowError("already_enabled" if has_two_factor(user) else "not_enrolled")
+    normalized = require_code(code)
+
+    def check() -> TOTPDevice | None:
+        counter = device.match(normalized)
+        if counter is not None and device.consume_step(counter, confirm=True):
+            return device
+        return None
+
+    checked(user, check, method="totp", origin=origin)
+    invalidate_challenges(user)
+    codes = None if recovery_codes_remaining(user) else generate_recovery_codes(user)
+    events.record("enabled", user, method="totp", origin=origin)
+    return Activation(device=device, recovery_codes=codes)
+
+
+def disable_totp(user: AbstractBaseUser, code: object, *, origin: Origin | None = None) -> None:
+    """Remove the user's TOTP device after a current TOTP or recovery code.
+
+    When no method remains, the recovery codes and trusted browsers go too.
+    """
+    if not has_two_factor(user):
+        raise FlowError("not_enrolled")
+    verify_second_factor(user, code, origin=origin)
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user_id=user.pk).delete()
+        if not has_two_factor(user):
+            RecoveryCodeDevice.objects.filter(user_id=user.pk).delete()
+            TrustedBrowser.objects.filter(user_id=user.pk).delete()
+        invalidate_challenges(user)
+    events.record("disabled", user, method="totp", origin=origin)

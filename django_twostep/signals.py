@@ -1,0 +1,31 @@
+"""Signals sent for every security event.
+
+Each is sent with ``sender`` = the user model class and the keyword arguments
+``user``, ``method`` (``"totp"``, ``"recovery_code"``, ``"email"`` or ``""``)
+and ``origin`` (:class:`django_twostep.flows.events.Origin`). None carries a
+secret, code or token.
+"""
+
+from django.dispatch import Signal
+
+two_factor_enabled = Signal()
+two_factor_disabled = Signal()
+challenge_created = Signal()
+code_verified = Signal()
+code_failed = Signal()
+recovery_code_used = Signal()
+throttled = Signal()
+trusted_browser_added = Signal()
+admin_reset = Signal()
+
+BY_EVENT = {
+    "enabled": two_factor_enabled,
+    "disabled": two_factor_disabled,
+    "challenge_created": challenge_created,
+    "verified": code_verified,
+    "code_failed": code_failed,
+    "recovery_code_used": recovery_code_used,
+    "throttled": throttled,
+    "trusted_browser_added": trusted_browser_added,
+    "admin_reset": admin_reset,
+}
