@@ -1,9 +1,22 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
-from example_project import views
+from example_project import api, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
+    # The site's own endpoint first; django-twostep's API under the same prefix.
+    path("api/v1/me/password", api.PasswordView.as_view(), name="api-password"),
+    path("api/v1/", include("django_twostep.api.urls")),
 ]
+
+try:
+    from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+except ImportError:  # the "openapi" extra is not installed: no schema pages
+    pass
+else:
+    urlpatterns += [
+        path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+        path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    ]
