@@ -1,4 +1,5 @@
-"""Request body parsers: JSON, JSON:API (``application/vnd.api+json``) and forms.
+"""Request body parsers: JSON, JSON:API (``application/vnd.api+json``) and forms
+(``application/x-www-form-urlencoded`` and ``multipart/form-data``).
 
 The JSON parsers refuse, as a ``parse_error``, everything DRF's own parser
 would let through as a server error: nesting deep enough to exhaust the
@@ -15,6 +16,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.parsers import FormParser as DRFFormParser
+from rest_framework.parsers import MultiPartParser as DRFMultiPartParser
 
 
 def _refuse_constant(name: str) -> Any:
@@ -49,3 +51,7 @@ class JSONAPIParser(JSONParser):
 
 class FormParser(DRFFormParser):
     """``application/x-www-form-urlencoded`` (DRF's parser)."""
+
+
+class MultiPartParser(DRFMultiPartParser):
+    """``multipart/form-data`` (DRF's parser; what ``curl -F`` and browsers' FormData send)."""

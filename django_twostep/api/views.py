@@ -25,7 +25,7 @@ from ..http import origin_from_request
 from . import schema
 from .authentication import BearerTokenAuthentication
 from .exceptions import JSONAPI_POINTER, error_object, error_response, exception_handler
-from .parsers import FormParser, JSONAPIParser, JSONParser
+from .parsers import FormParser, JSONAPIParser, JSONParser, MultiPartParser
 from .permissions import IsAccountOwner, StepUpRequired
 from .renderers import JSONAPIRenderer, JSONRenderer
 from .serializers import (
@@ -54,7 +54,7 @@ def _unwrap_jsonapi(data: Any) -> tuple[Any, bool]:
 class TwoStepAPIView(APIView):
     """Base of django-twostep's API views; a site may build its own endpoints on it.
 
-    Bearer-token authentication, JSON / JSON:API / form bodies, JSON answers,
+    Bearer-token authentication, JSON / JSON:API / form (urlencoded or multipart) bodies, JSON answers,
     every error in the envelope of :mod:`.exceptions` (this view's exception
     handler only: the site's ``EXCEPTION_HANDLER`` stays as it is for its other
     views), and ``Cache-Control: no-store`` on every answer, since most carry a
@@ -63,7 +63,7 @@ class TwoStepAPIView(APIView):
 
     authentication_classes = (BearerTokenAuthentication,)
     permission_classes = (IsAuthenticated,)
-    parser_classes = (JSONParser, JSONAPIParser, FormParser)
+    parser_classes = (JSONParser, JSONAPIParser, FormParser, MultiPartParser)
     renderer_classes = (JSONRenderer, JSONAPIRenderer)
     # Where validation errors point; "/data/attributes" for JSON:API bodies.
     body_pointer_prefix = ""
