@@ -69,6 +69,8 @@ class TwoFactorSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         help_text="Which kind of code this is; when absent, the code's form decides.",
+        # DRF's message repeats the input; ours never does.
+        error_messages={"invalid_choice": "Must be one of: " + ", ".join(METHODS) + "."},
     )
 
 
