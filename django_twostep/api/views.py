@@ -54,8 +54,9 @@ def _unwrap_jsonapi(data: Any) -> tuple[Any, bool]:
 class TwoStepAPIView(APIView):
     """Base of django-twostep's API views; a site may build its own endpoints on it.
 
-    Bearer-token authentication, JSON / JSON:API / form (urlencoded or multipart) bodies, JSON answers,
-    every error in the envelope of :mod:`.exceptions` (this view's exception
+    Bearer-token authentication; JSON, JSON:API and form (urlencoded or
+    multipart) bodies; JSON answers; every error in the envelope of
+    :mod:`.exceptions` (this view's exception
     handler only: the site's ``EXCEPTION_HANDLER`` stays as it is for its other
     views), and ``Cache-Control: no-store`` on every answer, since most carry a
     token, a secret or recovery codes.

@@ -184,7 +184,7 @@ HOSTILE_VALUES = [
     "12\x003456",
     "é" * 70,
     "١٢٣٤٥٦",  # Arabic-Indic digits
-    "１２３４５６",  # full-width digits
+    "\uff11\uff12\uff13\uff14\uff15\uff16",  # full-width digits
     "' OR 1=1 --",
     "../../etc/passwd",
 ]
