@@ -212,7 +212,7 @@ else:
         request=TwoFactorSerializer,
         parameters=[_X_OTP],
         success=_token_ok("The token payload."),
-        errors=("two_factor_expired", "invalid_code", *_BODY),
+        errors=("two_factor_expired", "invalid_code", "method_not_available", *_BODY),
         tags=("auth",),
         auth=False,
     )

@@ -159,8 +159,14 @@ class TwoFactorLoginView(TwoStepAPIView):
         code = data.get("code") or self.header_code()
         if code is None:
             raise ValidationError({"code": ["This field is required."]})
+        method = data.get("method")
+        if method == "email":
+            # Refused before any code is compared (and the id's own answer first).
+            challenge = flows.pending_login(data["two_factor_id"])
+            if method not in flows.active_methods(challenge.user):
+                raise FlowError("method_not_available", parameter="method")
         result = flows.verify_login_code(
-            data["two_factor_id"], code, method=data.get("method"), origin=self.origin()
+            data["two_factor_id"], code, method=method, origin=self.origin()
         )
         return self.token_response(tokens.issue_tokens(result.user, verified_at=clock.now()))
 

@@ -199,6 +199,17 @@ def test_method_narrows_the_kind_of_code(api, totp_user, twostep_clock):
     assert_token_payload(post(api, TWO_FACTOR, data))
 
 
+def test_email_method_without_an_email_method_is_not_available(api, totp_user):
+    challenge = post(api, LOGIN, CREDENTIALS).json()["meta"]
+    data = {"two_factor_id": challenge["two_factor_id"], "code": "123456", "method": "email"}
+    response = post(api, TWO_FACTOR, data)
+    assert response.status_code == 400 and codes(response) == ["method_not_available"]
+    assert not UserThrottle.objects.filter(failures__gt=0).exists()
+    assert Challenge.objects.get().attempts_left == 5
+    data["two_factor_id"] = "unknown"
+    assert codes(post(api, TWO_FACTOR, data)) == ["two_factor_expired"]
+
+
 def test_unknown_method_is_a_validation_error(api, totp_user):
     challenge = post(api, LOGIN, CREDENTIALS).json()["meta"]
     data = {
