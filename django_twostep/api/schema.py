@@ -19,7 +19,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 try:
     from drf_spectacular.extensions import OpenApiAuthenticationExtension
-    from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+    from drf_spectacular.utils import (
+        OpenApiExample,
+        OpenApiParameter,
+        OpenApiResponse,
+        extend_schema,
+    )
 except ImportError:  # pragma: no cover - exercised by sites without the extra
     extend_schema = None
 
@@ -64,7 +69,8 @@ else:
     _BODY = ("validation_error", "parse_error", "unsupported_media_type")
     _ALWAYS = ("not_acceptable", "too_many_attempts")
     _AUTH = ("not_authenticated",)
-    _ACCOUNT = ("not_authenticated", "permission_denied")
+    # A {username} that cannot be one (it holds a "/" once decoded) is no path of ours.
+    _ACCOUNT = ("not_authenticated", "permission_denied", "not_found")
 
     def _errors(codes: tuple[str, ...]) -> dict[int, Any]:
         by_status: dict[int, list[str]] = {}
@@ -121,6 +127,7 @@ else:
         str,
         OpenApiParameter.PATH,
         description="Your username, URL-encoded (user%40example.com), or `me`.",
+        examples=[OpenApiExample("yourself", value="me")],
     )
 
     def _operation(
