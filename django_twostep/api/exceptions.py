@@ -173,9 +173,9 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
     if wait is not None:
         retry_after = math.ceil(wait)
     code = _catalogue_code(exc)
-    if code == "validation_error":
+    if isinstance(exc, exceptions.ValidationError):
         prefix = getattr(view, "body_pointer_prefix", "")
-        errors = validation_errors(exc, prefix=prefix)  # type: ignore[arg-type]
+        errors = validation_errors(exc, prefix=prefix)
     elif code is not None:
         errors = [error_object(code, status=status)]
     else:

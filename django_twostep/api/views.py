@@ -22,6 +22,7 @@ from ..conf import twostep_settings
 from ..errors import FlowError
 from ..flows import tokens
 from ..http import origin_from_request
+from ..models import ApiToken
 from . import schema
 from .authentication import BearerTokenAuthentication
 from .exceptions import JSONAPI_POINTER, error_object, error_response, exception_handler
@@ -188,7 +189,8 @@ class LogoutView(TwoStepAPIView):
 
     @schema.logout
     def post(self, request: Request) -> Response:
-        tokens.revoke_token(request.auth)
+        if isinstance(request.auth, ApiToken):
+            tokens.revoke_token(request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -228,7 +230,8 @@ class TOTPView(AccountView):
         data = self.validated(CodeSerializer)
         flows.activate_totp(request.user, data["code"], origin=self.origin())
         # Proving the new method with this token counts as a verification.
-        tokens.mark_verified(request.auth)
+        if isinstance(request.auth, ApiToken):
+            tokens.mark_verified(request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @schema.otp_delete

@@ -30,7 +30,6 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
 
 from .. import clock, crypto
 from ..conf import twostep_settings
@@ -270,5 +269,5 @@ def purge_expired_tokens() -> int:
     Spent and revoked rows are kept until then, so a reused refresh token is
     still recognised (and revokes its family) for as long as it could be used.
     """
-    deleted, _ = ApiToken.objects.filter(Q(refresh_expires_at__lte=clock.now())).delete()
+    deleted, _ = ApiToken.objects.filter(refresh_expires_at__lte=clock.now()).delete()
     return deleted

@@ -128,3 +128,40 @@ def test_docs_list_every_error_code_and_endpoint():
     for path, method in OPERATIONS:
         short = path.removeprefix("/api/v1/")
         assert f"`{method.upper()} {short}" in docs, (method, short)
+
+
+def test_the_api_works_without_drf_spectacular():
+    """The "openapi" extra is optional: without it the API imports and answers."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = """
+import sys
+sys.modules["drf_spectacular"] = None  # any import of it now fails
+import django
+django.setup()
+from django.test.utils import setup_test_environment
+setup_test_environment()
+from django.db import connection
+from django.test.utils import setup_databases
+setup_databases(1, False)
+from rest_framework.test import APIClient
+response = APIClient().post("/api/v1/auth/login", {"username": "x", "password": "y"}, format="json")
+assert response.json()["errors"][0]["code"] == "invalid_credentials", response.content
+assert APIClient().get("/api/schema/").status_code == 404
+print("ok")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        env={
+            **__import__("os").environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": "sqlite://",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.strip().endswith("ok"), result.stderr
