@@ -12,6 +12,8 @@ Environment variables:
 import os
 from pathlib import Path
 
+import django
+
 from example_project.dburl import parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -79,7 +81,11 @@ STATIC_URL = "static/"
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/"
 
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Mails go to the console. Django 6.1 replaced EMAIL_BACKEND with MAILERS.
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "twostep-demo@example.com"
 
 TWOSTEP_ISSUER = "django-twostep demo"

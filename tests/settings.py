@@ -8,5 +8,4 @@ from example_project.settings import *  # noqa: F403
 # In-memory SQLite for speed; DATABASE_URL=postgres://... runs the suite on PostgreSQL.
 DATABASES = {"default": parse_database_url(os.environ.get("DATABASE_URL") or "sqlite://")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
