@@ -17,6 +17,7 @@ recovery_code_used = Signal()
 throttled = Signal()
 trusted_browser_added = Signal()
 admin_reset = Signal()
+email_code_sent = Signal()
 
 BY_EVENT = {
     "enabled": two_factor_enabled,
@@ -28,4 +29,5 @@ BY_EVENT = {
     "throttled": throttled,
     "trusted_browser_added": trusted_browser_added,
     "admin_reset": admin_reset,
+    "email_code_sent": email_code_sent,
 }

@@ -22,7 +22,7 @@ from django_otp.models import Device
 from .. import clock
 from ..conf import twostep_settings
 from ..errors import FlowError, Throttled
-from ..models import RecoveryCodeDevice, TOTPDevice, UserThrottle
+from ..models import EmailDevice, RecoveryCodeDevice, TOTPDevice, UserThrottle
 from . import events
 from .events import Origin
 
@@ -72,7 +72,12 @@ def format_recovery_code(code: str) -> str:
 # -- the back-off -------------------------------------------------------------
 
 
-def _locked_throttle(user: AbstractBaseUser) -> UserThrottle:
+def lock_user(user: AbstractBaseUser) -> UserThrottle:
+    """Lock and return the user's back-off row (creating it); call inside ``atomic()``.
+
+    Holding it serialises everything that must not race for one user: code
+    checks and e-mail sends.
+    """
     row = UserThrottle.objects.select_for_update().filter(user_id=user.pk).first()
     if row is None:
         UserThrottle.objects.bulk_create([UserThrottle(user_id=user.pk)], ignore_conflicts=True)
@@ -98,7 +103,7 @@ def checked(
     """
     try:
         with transaction.atomic():
-            throttle = _locked_throttle(user)
+            throttle = lock_user(user)
             now = clock.now()
             wait = throttle.seconds_left(now)
             if wait:
@@ -140,7 +145,8 @@ def match_code(
 ) -> Verification | None:
     """Use up ``code`` (normalised) if it is right for one of the user's methods.
 
-    Digits are tried as a TOTP code, other shapes as a recovery code. Must run
+    Digits are tried as a TOTP code, then as the live e-mailed code (a wrong
+    one spends one of its tries); other shapes as a recovery code. Must run
     inside :func:`checked`; returns None for a wrong code.
     """
     if methods is None or "totp" in methods:
@@ -148,6 +154,16 @@ def match_code(
             counter = device.match(code)
             if counter is not None and device.consume_step(counter):
                 return Verification("totp", device)
+    if (methods is None or "email" in methods) and code.isascii() and code.isdigit():
+        email = (
+            EmailDevice.objects.filter(
+                user_id=user.pk, confirmed=True, code_expires_at__gt=clock.now()
+            )
+            .exclude(code_digest="")
+            .first()
+        )
+        if email is not None and email.consume_code(code):
+            return Verification("email", email)
     if methods is None or "recovery_code" in methods:
         recovery = as_recovery_code(code)
         if recovery is not None:
@@ -184,9 +200,12 @@ def record_verification(
     events.record("verified", user, method=verification.method, origin=origin)
 
 
-def verify_device_code(device: TOTPDevice | RecoveryCodeDevice, token: object) -> bool:
+_METHOD_OF_DEVICE = {TOTPDevice: "totp", EmailDevice: "email", RecoveryCodeDevice: "recovery_code"}
+
+
+def verify_device_code(device: Device, token: object) -> bool:
     """django-otp's ``Device.verify_token`` for our devices, under the same back-off."""
-    method = "totp" if isinstance(device, TOTPDevice) else "recovery_code"
+    method = _METHOD_OF_DEVICE[type(device)]
     try:
         verification = verify_second_factor(device.user, token, methods={method})
     except FlowError:
