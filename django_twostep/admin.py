@@ -1,6 +1,12 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import RecoveryCodeDevice, TOTPDevice, UserThrottle
+from .flows.maintenance import reset_two_factor
+from .http import origin_from_request
+from .models import EmailDevice, RecoveryCodeDevice, TOTPDevice, UserThrottle
 
 
 @admin.register(TOTPDevice)
@@ -12,6 +18,17 @@ class TOTPDeviceAdmin(admin.ModelAdmin):
     # The secret is never shown or edited here.
     exclude = ["encrypted_key"]
     readonly_fields = ["last_t", "drift", "created_at", "last_used_at"]
+
+
+@admin.register(EmailDevice)
+class EmailDeviceAdmin(admin.ModelAdmin):
+    list_display = ["user", "email", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username", "email"]
+    raw_id_fields = ["user"]
+    # The live code's digest is nobody's business.
+    exclude = ["code_digest"]
+    readonly_fields = ["code_expires_at", "code_attempts_left", "created_at", "last_used_at"]
 
 
 @admin.register(RecoveryCodeDevice)
@@ -26,3 +43,20 @@ class UserThrottleAdmin(admin.ModelAdmin):
     list_display = ["user", "failures", "locked_until"]
     search_fields = ["user__username"]
     raw_id_fields = ["user"]
+
+
+@admin.action(description=_("Reset two-step login (remove methods, revoke tokens)"))
+def reset_two_step_login(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
+) -> None:
+    """Admin action for a user admin: the same rescue as ``manage.py twostep_reset``.
+
+    Add it to your ``UserAdmin``: ``actions = [reset_two_step_login]``.
+    """
+    origin = origin_from_request(request)
+    users = list(queryset)
+    for user in users:
+        reset_two_factor(user, origin=origin)
+    modeladmin.message_user(
+        request, ngettext("Reset %d user.", "Reset %d users.", len(users)) % len(users)
+    )
