@@ -82,13 +82,15 @@ def lock_user(user: AbstractBaseUser) -> UserThrottle:
     if row is None:
         UserThrottle.objects.bulk_create([UserThrottle(user_id=user.pk)], ignore_conflicts=True)
         row = UserThrottle.objects.select_for_update().get(user_id=user.pk)
+    row.user = user  # already loaded: no query when events read it
     return row
 
 
 def checked(
-    user: AbstractBaseUser,
+    user: AbstractBaseUser | None,
     check: Callable[[], T | None],
     *,
+    lock: Callable[[], UserThrottle] | None = None,
     on_failure: Callable[[], None] | None = None,
     method: str = "",
     origin: Origin | None = None,
@@ -100,10 +102,15 @@ def checked(
     wrong code, ``on_failure`` runs inside the same transaction (a challenge
     spends an attempt there). Raises ``too_many_attempts`` without calling
     ``check`` while the user must wait, and ``invalid_code`` for a wrong code.
+
+    ``lock`` replaces :func:`lock_user` when the caller can find and lock the
+    user's row in a query it needs anyway (the pending login does); it returns
+    the locked row with ``.user`` loaded, and ``user`` may then be None.
     """
+    throttle = None
     try:
         with transaction.atomic():
-            throttle = lock_user(user)
+            throttle = lock() if lock is not None else lock_user(user)
             now = clock.now()
             wait = throttle.seconds_left(now)
             if wait:
@@ -113,11 +120,11 @@ def checked(
                 throttle.record_failure(twostep_settings.THROTTLE_FACTOR, now)
                 if on_failure is not None:
                     on_failure()
-                events.record("code_failed", user, method=method, origin=origin)
+                events.record("code_failed", throttle.user, method=method, origin=origin)
             else:
                 throttle.record_success()
     except Throttled:
-        events.record("throttled", user, method=method, origin=origin)
+        events.record("throttled", throttle.user, method=method, origin=origin)
         raise
     if result is None:
         raise FlowError("invalid_code", parameter="code")
