@@ -42,6 +42,14 @@ class TOTPDevice(TimestampMixin, Device):
     learned at activation and followed on each use.
     """
 
+    # An explicit related_name: django-otp's own TOTPDevice (otp_totp) claims
+    # User.totpdevice_set, and both must be installed side by side to import.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="twostep_totp_devices",
+        help_text=_("The user that this device belongs to."),
+    )
     encrypted_key = models.TextField(help_text=_("The secret, encrypted (never shown here)."))
     step = models.PositiveSmallIntegerField(default=30)
     t0 = models.BigIntegerField(default=0)
