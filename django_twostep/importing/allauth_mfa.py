@@ -54,6 +54,7 @@ def read_plans() -> dict[Any, UserPlan]:
     from allauth.mfa import app_settings
     from allauth.mfa.adapter import get_adapter
     from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 
     adapter = get_adapter()
     period = app_settings.TOTP_PERIOD
@@ -95,7 +96,7 @@ def read_plans() -> dict[Any, UserPlan]:
             )
         elif authenticator.type == Authenticator.Type.RECOVERY_CODES:
             try:
-                unused = authenticator.wrap().get_unused_codes()
+                unused = RecoveryCodes(authenticator).get_unused_codes()
             except Exception as exc:
                 raise ImportFailed(
                     f"{row}: the recovery codes could not be decrypted through "

@@ -129,13 +129,10 @@ class ImportReport:
 
 def apply_plans(plans: dict[Any, UserPlan], report: ImportReport) -> None:
     """Create our devices for every plan; the caller holds the transaction."""
-    enrolled = set(
-        TOTPDevice.objects.filter(user_id__in=list(plans), confirmed=True).values_list(
-            "user_id", flat=True
-        )
-    )
+    # All of them rather than an IN over every plan: no parameter limit to hit.
+    enrolled = set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
     now = clock.now()
-    for user_id in sorted(plans, key=str):
+    for user_id in sorted(plans):
         plan = plans[user_id]
         report.skipped.extend(plan.skipped)
         if user_id in enrolled:

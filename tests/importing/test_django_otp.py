@@ -231,3 +231,15 @@ def test_command_dry_run_says_so(make_user, clock):
 def test_command_refuses_unknown_source():
     with pytest.raises(CommandError):
         call_command("twostep_import", "--from", "duo")
+
+
+def test_command_lists_twenty_rows_per_reason_unless_verbose(make_user, clock):
+    for n in range(25):
+        OTPTOTPDevice.objects.create(user=make_user(f"user{n}"), confirmed=False)
+    out = io.StringIO()
+    call_command("twostep_import", "--from", "django-otp", "--dry-run", stdout=out)
+    assert out.getvalue().count(": otp_totp.TOTPDevice #") == 20
+    assert "... and 5 more" in out.getvalue()
+    out = io.StringIO()
+    call_command("twostep_import", "--from", "django-otp", "--dry-run", "-v", "2", stdout=out)
+    assert out.getvalue().count(": otp_totp.TOTPDevice #") == 25

@@ -7,7 +7,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_twostep.importing import REASONS, SOURCES, ImportFailed, ImportReport, import_methods
+from django_twostep.importing import (
+    REASONS,
+    SOURCES,
+    ImportFailed,
+    ImportReport,
+    Skipped,
+    import_methods,
+)
 from django_twostep.importing.base import usernames
 
 # Rows listed per reason at the default verbosity; -v 2 lists them all.
@@ -57,27 +64,30 @@ class Command(BaseCommand):
             f"with {report.recovery_codes} code(s)"
         )
         out.write(f"Rows skipped: {len(report.skipped)}")
-        names = usernames(
-            [skip.user_id for skip in report.skipped] + report.users_left_without_method
-        )
+
+        def shown(rows: list[Any]) -> list[Any]:
+            return rows if verbosity >= 2 else rows[:_ROWS_SHOWN]
+
+        by_reason: dict[str, list[Skipped]] = defaultdict(list)
+        for skip in report.skipped:
+            by_reason[skip.reason].append(skip)
+        left = report.users_left_without_method
+        # Usernames only of the users printed: a second run skips everybody.
+        listed = [s.user_id for skips in by_reason.values() for s in shown(skips)]
+        names = usernames([*listed, *shown(left)])
 
         def who(user_id: Any) -> str:
             return f"user {user_id} ({names.get(user_id, '?')})"
 
-        by_reason: dict[str, list[Any]] = defaultdict(list)
-        for skip in report.skipped:
-            by_reason[skip.reason].append(skip)
-        for reason in REASONS:
+        for reason, explanation in REASONS.items():
             skips = by_reason.get(reason, [])
             if not skips:
                 continue
-            out.write(f"  {reason} ({len(skips)}): {REASONS[reason]}")
-            shown = skips if verbosity >= 2 else skips[:_ROWS_SHOWN]
-            for skip in shown:
+            out.write(f"  {reason} ({len(skips)}): {explanation}")
+            for skip in shown(skips):
                 out.write(f"    {who(skip.user_id)}: {skip.row}")
-            if len(shown) < len(skips):
-                out.write(f"    ... and {len(skips) - len(shown)} more (-v 2 lists them all)")
-        left = report.users_left_without_method
+            if len(shown(skips)) < len(skips):
+                out.write(f"    ... and {len(skips) - _ROWS_SHOWN} more (-v 2 lists them all)")
         if left:
             out.write(
                 self.style.WARNING(
@@ -85,8 +95,7 @@ class Command(BaseCommand):
                     "switch they log in with their password alone until they set one up."
                 )
             )
-            shown = left if verbosity >= 2 else left[:_ROWS_SHOWN]
-            for user_id in shown:
+            for user_id in shown(left):
                 out.write(f"    {who(user_id)}")
-            if len(shown) < len(left):
-                out.write(f"    ... and {len(left) - len(shown)} more (-v 2 lists them all)")
+            if len(shown(left)) < len(left):
+                out.write(f"    ... and {len(left) - _ROWS_SHOWN} more (-v 2 lists them all)")
