@@ -15,6 +15,7 @@ django-twostep devices, all in one transaction. The peer's rows are only read.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
 
@@ -32,7 +33,7 @@ from .base import (
 SOURCES = ("django-otp", "two-factor", "allauth")
 
 
-def _reader(source: str) -> Callable[[], dict[object, UserPlan]]:
+def _reader(source: str) -> Callable[[], dict[Any, UserPlan]]:
     if source in ("django-otp", "two-factor"):
         from .otp import read_plans
 

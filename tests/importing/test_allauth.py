@@ -176,3 +176,19 @@ def test_summary_shows_no_secret_or_code(make_user, clock):
     assert "Users imported: 1" in text
     assert secret not in text
     assert not any(code in text for code in codes)
+
+
+def test_a_later_last_used_at_moves_the_last_step(make_user, clock):
+    """A server whose clock ran ahead may have accepted later steps; they stay refused."""
+    from datetime import UTC, datetime
+
+    user, secret, _codes = allauth_user(make_user)
+    later = datetime.fromtimestamp(clock.time() + 60, tz=UTC)
+    Authenticator.objects.filter(user=user, type="totp").update(last_used_at=later)
+    import_methods("allauth")
+    assert TOTPDevice.objects.get(user=user).last_t == int(clock.time() // 30) + 2
+    clock.advance(60)
+    with pytest.raises(FlowError):
+        log_in(user, phone(secret).at(clock.time()))
+    clock.advance(30)
+    assert log_in(user, phone(secret).at(clock.time())).verification.method == "totp"
