@@ -43,6 +43,14 @@ class TOTPDevice(TimestampMixin, Device):
     learned at activation and followed on each use.
     """
 
+    # An explicit related_name: django-otp's own TOTPDevice (otp_totp) claims
+    # User.totpdevice_set, and both must be installed side by side to import.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="twostep_totp_devices",
+        help_text=_("The user that this device belongs to."),
+    )
     encrypted_key = models.TextField(help_text=_("The secret, encrypted (never shown here)."))
     step = models.PositiveSmallIntegerField(default=30)
     t0 = models.BigIntegerField(default=0)
@@ -154,6 +162,13 @@ class EmailDevice(TimestampMixin, Device):
     one conditional ``UPDATE``.
     """
 
+    # Explicit, like TOTPDevice's: django-otp's otp_email claims User.emaildevice_set.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="twostep_email_devices",
+        help_text=_("The user that this device belongs to."),
+    )
     email = models.EmailField()
     code_digest = models.CharField(max_length=64, blank=True)
     code_expires_at = models.DateTimeField(null=True, blank=True)
@@ -229,6 +244,13 @@ class RecoveryCodeDevice(TimestampMixin, Device):
     recovery code be marked verified by ``django_otp.login`` like any other.
     Recovery codes back up the real methods; they never count as one.
     """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="twostep_recovery_code_devices",
+        help_text=_("The user that this device belongs to."),
+    )
 
     class Meta(Device.Meta):
         verbose_name = _("recovery code set")

@@ -65,6 +65,38 @@ def as_recovery_code(code: str) -> str | None:
     return None
 
 
+# Recovery codes imported from another package (``manage.py twostep_import``):
+# django-otp static tokens (8 base32 letters and digits, or whatever an admin
+# typed, up to 16 characters) and allauth recovery codes (8 digits by default).
+# They are stored as typed (normalised), without Crockford's aliases.
+IMPORTED_CODE_MIN_LENGTH = 6
+_IMPORTED_SHAPE = re.compile(r"[!-~]+")  # printable ASCII, no spaces
+
+
+def as_imported_code(code: str) -> str | None:
+    """The stored form of an imported recovery code, or None if ``code`` cannot be one.
+
+    ``code`` must already be normalised. The importer stores only codes this
+    accepts, and login looks codes up with the same function, so the two agree.
+    """
+    if IMPORTED_CODE_MIN_LENGTH <= len(code) <= MAX_CODE_LENGTH and _IMPORTED_SHAPE.fullmatch(code):
+        return code
+    return None
+
+
+def recovery_code_candidates(code: str) -> list[str]:
+    """The stored forms ``code`` (normalised) may have as a recovery code; empty if none.
+
+    Ours (12 Crockford base32 symbols, aliases read) first, then the code as
+    typed for imported sets. A code typed correctly in our shape has one form.
+    """
+    candidates = []
+    for candidate in (as_recovery_code(code), as_imported_code(code)):
+        if candidate is not None and candidate not in candidates:
+            candidates.append(candidate)
+    return candidates
+
+
 def format_recovery_code(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
@@ -153,8 +185,9 @@ def match_code(
     """Use up ``code`` (normalised) if it is right for one of the user's methods.
 
     Digits are tried as a TOTP code, then as the live e-mailed code (a wrong
-    one spends one of its tries); other shapes as a recovery code. Must run
-    inside :func:`checked`; returns None for a wrong code.
+    one spends one of its tries); then any shape a recovery code can have
+    (ours, or one imported by ``twostep_import``). Must run inside
+    :func:`checked`; returns None for a wrong code.
     """
     if methods is None or "totp" in methods:
         for device in TOTPDevice.objects.filter(user_id=user.pk, confirmed=True):
@@ -172,11 +205,12 @@ def match_code(
         if email is not None and email.consume_code(code):
             return Verification("email", email)
     if methods is None or "recovery_code" in methods:
-        recovery = as_recovery_code(code)
-        if recovery is not None:
-            device = RecoveryCodeDevice.objects.filter(user_id=user.pk).first()
-            if device is not None and device.consume_code(recovery):
-                return Verification("recovery_code", device)
+        candidates = recovery_code_candidates(code)
+        device = RecoveryCodeDevice.objects.filter(user_id=user.pk).first() if candidates else None
+        if device is not None:
+            for candidate in candidates:
+                if device.consume_code(candidate):
+                    return Verification("recovery_code", device)
     return None
 
 
