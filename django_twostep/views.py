@@ -47,7 +47,7 @@ from .forms import (
     StepUpForm,
 )
 from .http import origin_from_request
-from .redirects import REDIRECT_FIELD_NAME, requested_next_url, url_with_next
+from .redirects import REDIRECT_FIELD_NAME, requested_next_url, safe_next_url, url_with_next
 
 protected = method_decorator(
     [sensitive_post_parameters("password", "code"), csrf_protect, never_cache], name="dispatch"
@@ -288,7 +288,8 @@ class LoginCodeView(CodeFormMixin, FormView):
         result: flows.LoginResult = form.result
         state.clear_pending_login(request)
         complete_login(request, result.user, result.verification, backend=self.pending.backend)
-        response = HttpResponseRedirect(after_login_url(result.user, self.pending.next_url))
+        next_url = safe_next_url(request, self.pending.next_url)  # checked again, to be sure
+        response = HttpResponseRedirect(after_login_url(result.user, next_url))
         if form.cleaned_data.get("remember"):
             trusted = trust.trust_browser(result.user, origin=self.origin)
             if trusted is not None:

@@ -455,3 +455,22 @@ def test_page2_post_with_cookie_sessions_costs_seven_queries(totp_user, settings
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
     found = run_page2(Client(), totp_user)
     assert len(found) == 7, found  # ours (6) + last_login
+
+
+def test_password_and_code_are_hidden_from_error_reports(client, totp_user):
+    response = page1(client)
+    assert set(response.wsgi_request.sensitive_post_parameters) == {"password", "code"}
+    response = page2(client, wrong_code(totp_user))
+    assert set(response.wsgi_request.sensitive_post_parameters) == {"password", "code"}
+
+
+def test_pages_protect_themselves_without_the_csrf_middleware(totp_user, settings):
+    settings.MIDDLEWARE = [
+        m for m in settings.MIDDLEWARE if m != "django.middleware.csrf.CsrfViewMiddleware"
+    ]
+    client = Client(enforce_csrf_checks=True)
+    assert page1(client).status_code == 403
+    verified = Client(enforce_csrf_checks=True)
+    verified.force_login(totp_user)
+    for name in ["logout", "totp-disable", "verify", "trusted-browsers-forget", "recovery-codes"]:
+        assert verified.post(url(name), {"code": "123456"}).status_code == 403, name
