@@ -92,6 +92,14 @@ class LoginForm(forms.Form):
         return self.user_cache
 
 
+class CodeInput(forms.TextInput):
+    """A text input that never echoes what was typed: a refused code is not shown
+    again (nor kept in the page), and the field is empty for the next try."""
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        return super().get_context(name, None, attrs)
+
+
 class CodeForm(forms.Form):
     """A form with a ``code`` field that one flow checks (see :meth:`verify`).
 
@@ -99,7 +107,9 @@ class CodeForm(forms.Form):
     kind of code is accepted.
     """
 
-    code = forms.CharField(label=_("Code"), max_length=MAX_CODE_LENGTH, strip=True)
+    code = forms.CharField(
+        label=_("Code"), max_length=MAX_CODE_LENGTH, strip=True, widget=CodeInput
+    )
 
     totp_help_text = _("The 6-digit code your authenticator app shows now.")
     recovery_help_text = _("One of your recovery codes, such as abcd-efgh-jkmn.")

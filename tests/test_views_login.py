@@ -163,6 +163,7 @@ def test_wrong_code_shows_an_error_tied_to_the_field(client, totp_user):
     assert 'aria-invalid="true"' in html
     assert 'aria-describedby="id_code_helptext id_code_error"' in html
     assert 'id="id_code_error"' in html
+    assert wrong_code(totp_user) not in html  # the refused code is not echoed back
     assert logged_in_user_id(client) is None
     assert Challenge.objects.get().attempts_left == 4
 
