@@ -475,3 +475,15 @@ def test_pages_protect_themselves_without_the_csrf_middleware(totp_user, setting
     verified.force_login(totp_user)
     for name in ["logout", "totp-disable", "verify", "trusted-browsers-forget", "recovery-codes"]:
         assert verified.post(url(name), {"code": "123456"}).status_code == 403, name
+
+
+@pytest.mark.parametrize(
+    "stored", [{"id": "not sealed"}, {"id": None}, "a string", {"backend": "x"}, 42]
+)
+def test_unreadable_pending_state_starts_again(client, totp_user, stored):
+    session = client.session
+    session[state.PENDING_KEY] = stored
+    session.save()
+    assert client.get(url("login-code"))["Location"] == url("login")
+    assert page2(client, current_code(totp_user))["Location"] == url("login")
+    assert logged_in_user_id(client) is None
