@@ -400,8 +400,8 @@ class TOTPSetupView(LoginRequiredMixin, CodeFormMixin, FormView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if user.is_authenticated and flows.has_two_factor(user):
-            notify(request, messages.INFO, _("Your authenticator app is already set up."),
-                   "already_enabled")  # fmt: skip
+            message = _("Your authenticator app is already set up.")
+            notify(request, messages.INFO, message, "already_enabled")
             return HttpResponseRedirect(reverse("twostep:settings"))
         return super().dispatch(request, *args, **kwargs)
 
