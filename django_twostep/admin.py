@@ -6,7 +6,14 @@ from django.utils.translation import ngettext
 
 from .flows.maintenance import reset_two_factor
 from .http import origin_from_request
-from .models import EmailDevice, RecoveryCodeDevice, TOTPDevice, UserThrottle
+from .models import (
+    EmailDevice,
+    RecoveryCodeDevice,
+    SecurityEvent,
+    TOTPDevice,
+    TrustedBrowser,
+    UserThrottle,
+)
 
 
 @admin.register(TOTPDevice)
@@ -43,6 +50,44 @@ class UserThrottleAdmin(admin.ModelAdmin):
     list_display = ["user", "failures", "locked_until"]
     search_fields = ["user__username"]
     raw_id_fields = ["user"]
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """Read-only: the record of what happened is not edited."""
+
+    list_display = ["created_at", "user", "event", "method", "ip"]
+    list_filter = ["event", "method"]
+    search_fields = ["user__username", "ip"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(TrustedBrowser)
+class TrustedBrowserAdmin(admin.ModelAdmin):
+    """Trusted browsers can be looked at and deleted (revoked), not created or edited."""
+
+    list_display = ["user", "user_agent", "created_at", "last_used_at", "expires_at"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]
+    # The digests are useless to a person and stay out of sight.
+    exclude = ["digest", "password_digest"]
+    readonly_fields = ["user", "user_agent", "created_at", "last_used_at", "expires_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.action(description=_("Reset two-step login (remove methods, revoke tokens)"))

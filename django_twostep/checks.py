@@ -75,6 +75,15 @@ def _check_middleware() -> list[Error]:
                 id="django_twostep.E003",
             )
         ]
+    twostep = _middleware_index("django_twostep.middleware.TwoStepMiddleware")
+    if twostep is not None and twostep < otp:
+        return [
+            Error(
+                "TwoStepMiddleware must come after django_otp's OTPMiddleware in MIDDLEWARE.",
+                hint="It needs user.is_verified(), which OTPMiddleware installs.",
+                id="django_twostep.E008",
+            )
+        ]
     return []
 
 

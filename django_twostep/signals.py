@@ -1,7 +1,8 @@
 """Signals sent for every security event.
 
 Each is sent with ``sender`` = the user model class and the keyword arguments
-``user``, ``method`` (``"totp"``, ``"recovery_code"``, ``"email"`` or ``""``)
+``user``, ``method`` (``"totp"``, ``"recovery_code"``, ``"email"``,
+``"trusted_browser"`` for a login that skipped the code step, or ``""``)
 and ``origin`` (:class:`django_twostep.flows.events.Origin`). None carries a
 secret, code or token.
 """

@@ -16,7 +16,7 @@ from django_twostep.models import (
     TrustedBrowser,
     UserThrottle,
 )
-from django_twostep.testing import current_code, wrong_code
+from django_twostep.testing import current_code, enroll_totp, login_verified, wrong_code
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +72,6 @@ def test_reset_of_unknown_user_fails_cleanly():
 
 
 def test_reset_leaves_other_users_alone(totp_user, django_user_model, twostep_clock):
-    from django_twostep.testing import enroll_totp
-
     other = django_user_model.objects.create_user("bystander", password="pw")
     enroll_totp(other)
     other_token = make_token(other)
@@ -115,7 +113,9 @@ def test_cleanup_purges_only_what_is_dead(totp_user, twostep_clock, capsys):
     assert "Purged 0 pending login(s)" in capsys.readouterr().out
 
 
-def test_admin_action_resets_selected_users(totp_user, admin_client):
+def test_admin_action_resets_selected_users(totp_user, client, admin_user, twostep_clock):
+    enroll_totp(admin_user)  # the admin is only for verified sessions
+    admin_client = login_verified(client, admin_user)
     response = admin_client.post(
         "/admin/auth/user/",
         {"action": "reset_two_step_login", "_selected_action": [totp_user.pk]},
