@@ -1,6 +1,19 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import RecoveryCodeDevice, TOTPDevice, UserThrottle
+from .flows.maintenance import reset_two_factor
+from .http import origin_from_request
+from .models import (
+    EmailDevice,
+    RecoveryCodeDevice,
+    SecurityEvent,
+    TOTPDevice,
+    TrustedBrowser,
+    UserThrottle,
+)
 
 
 @admin.register(TOTPDevice)
@@ -12,6 +25,17 @@ class TOTPDeviceAdmin(admin.ModelAdmin):
     # The secret is never shown or edited here.
     exclude = ["encrypted_key"]
     readonly_fields = ["last_t", "drift", "created_at", "last_used_at"]
+
+
+@admin.register(EmailDevice)
+class EmailDeviceAdmin(admin.ModelAdmin):
+    list_display = ["user", "email", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username", "email"]
+    raw_id_fields = ["user"]
+    # The live code's digest is nobody's business.
+    exclude = ["code_digest"]
+    readonly_fields = ["code_expires_at", "code_attempts_left", "created_at", "last_used_at"]
 
 
 @admin.register(RecoveryCodeDevice)
@@ -26,3 +50,58 @@ class UserThrottleAdmin(admin.ModelAdmin):
     list_display = ["user", "failures", "locked_until"]
     search_fields = ["user__username"]
     raw_id_fields = ["user"]
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """Read-only: the record of what happened is not edited."""
+
+    list_display = ["created_at", "user", "event", "method", "ip"]
+    list_filter = ["event", "method"]
+    search_fields = ["user__username", "ip"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(TrustedBrowser)
+class TrustedBrowserAdmin(admin.ModelAdmin):
+    """Trusted browsers can be looked at and deleted (revoked), not created or edited."""
+
+    list_display = ["user", "user_agent", "created_at", "last_used_at", "expires_at"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]
+    # The digests are useless to a person and stay out of sight.
+    exclude = ["digest", "password_digest"]
+    readonly_fields = ["user", "user_agent", "created_at", "last_used_at", "expires_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.action(description=_("Reset two-step login (remove methods, revoke tokens)"))
+def reset_two_step_login(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
+) -> None:
+    """Admin action for a user admin: the same rescue as ``manage.py twostep_reset``.
+
+    Add it to your ``UserAdmin``: ``actions = [reset_two_step_login]``.
+    """
+    origin = origin_from_request(request)
+    users = list(queryset)
+    for user in users:
+        reset_two_factor(user, origin=origin)
+    modeladmin.message_user(
+        request, ngettext("Reset %d user.", "Reset %d users.", len(users)) % len(users)
+    )

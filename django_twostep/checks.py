@@ -22,6 +22,7 @@ _POSITIVE_INTS = (
     "REFRESH_TOKEN_TTL",
     "EMAIL_CODE_TTL",
     "EMAIL_MAX_PER_HOUR",
+    "EMAIL_CODE_MAX_ATTEMPTS",
 )
 _NON_NEGATIVE_INTS = ("TOTP_TOLERANCE", "STEP_UP_GRACE", "REMEMBER_DAYS", "EMAIL_RESEND_INTERVAL")
 
@@ -72,6 +73,15 @@ def _check_middleware() -> list[Error]:
             Error(
                 "OTPMiddleware must come after AuthenticationMiddleware in MIDDLEWARE.",
                 id="django_twostep.E003",
+            )
+        ]
+    twostep = _middleware_index("django_twostep.middleware.TwoStepMiddleware")
+    if twostep is not None and twostep < otp:
+        return [
+            Error(
+                "TwoStepMiddleware must come after django_otp's OTPMiddleware in MIDDLEWARE.",
+                hint="It needs user.is_verified(), which OTPMiddleware installs.",
+                id="django_twostep.E008",
             )
         ]
     return []

@@ -85,6 +85,13 @@ class TwoStepSettings:
         30, "Minimum seconds between two e-mailed codes to one user."
     )
     EMAIL_MAX_PER_HOUR: Setting[int] = Setting(5, "E-mailed codes one user can receive per hour.")
+    EMAIL_CODE_MAX_ATTEMPTS: Setting[int] = Setting(
+        5, "Wrong codes an e-mailed code survives before it stops working."
+    )
+    ADAPTER: Setting[str] = Setting(
+        "django_twostep.adapter.DefaultAdapter",
+        "Dotted path of the adapter class: code delivery (e-mail, SMS...) and messages.",
+    )
 
     @classmethod
     def all(cls) -> list[Setting[Any]]:

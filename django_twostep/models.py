@@ -26,6 +26,7 @@ from . import clock, crypto
 
 TOTP_SECRET_PURPOSE = "totp-secret"
 RECOVERY_CODE_PURPOSE = "recovery-code"
+EMAIL_CODE_PURPOSE = "email-code"
 
 # Longest back-off exponent: 2^30 s is 34 years, and bigger numbers would
 # overflow datetime arithmetic.
@@ -42,6 +43,14 @@ class TOTPDevice(TimestampMixin, Device):
     learned at activation and followed on each use.
     """
 
+    # An explicit related_name: django-otp's own TOTPDevice (otp_totp) claims
+    # User.totpdevice_set, and both must be installed side by side to import.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="twostep_totp_devices",
+        help_text=_("The user that this device belongs to."),
+    )
     encrypted_key = models.TextField(help_text=_("The secret, encrypted (never shown here)."))
     step = models.PositiveSmallIntegerField(default=30)
     t0 = models.BigIntegerField(default=0)
@@ -144,6 +153,90 @@ class TOTPDevice(TimestampMixin, Device):
         return verify_device_code(self, token)
 
 
+class EmailDevice(TimestampMixin, Device):
+    """Codes e-mailed to the user's address.
+
+    ``confirmed`` once the address proved itself with a first code. At most
+    one code is live at a time (a new one voids the old): its keyed digest,
+    expiry and remaining wrong tries live on the device, and it is used up by
+    one conditional ``UPDATE``.
+    """
+
+    # Explicit, like TOTPDevice's: django-otp's otp_email claims User.emaildevice_set.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="twostep_email_devices",
+        help_text=_("The user that this device belongs to."),
+    )
+    email = models.EmailField()
+    code_digest = models.CharField(max_length=64, blank=True)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    code_attempts_left = models.PositiveSmallIntegerField(default=0)
+
+    class Meta(Device.Meta):
+        verbose_name = _("e-mail device")
+        verbose_name_plural = _("e-mail devices")
+        constraints = [models.UniqueConstraint(fields=["user"], name="twostep_one_email_device")]
+
+    def code_candidates(self, code: str) -> list[str]:
+        return crypto.digests(f"{self.pk}:{code}", purpose=EMAIL_CODE_PURPOSE)
+
+    def has_live_code(self, now: datetime | None = None) -> bool:
+        now = now or clock.now()
+        return bool(
+            self.code_digest
+            and self.code_attempts_left > 0
+            and self.code_expires_at is not None
+            and self.code_expires_at > now
+        )
+
+    def consume_code(self, code: str, *, confirm: bool = False) -> bool:
+        """Use up the live code if ``code`` (normalised) is it; else spend one try.
+
+        One conditional ``UPDATE`` each way, so a code raced by two workers
+        works once and the tries cannot be raced past their limit.
+        """
+        now = clock.now()
+        live = (
+            type(self)
+            .objects.filter(pk=self.pk, code_expires_at__gt=now, code_attempts_left__gt=0)
+            .exclude(code_digest="")
+        )
+        changes: dict[str, Any] = {"code_digest": "", "code_attempts_left": 0, "last_used_at": now}
+        if confirm:
+            changes["confirmed"] = True
+        if live.filter(code_digest__in=self.code_candidates(code)).update(**changes) == 1:
+            for field, value in changes.items():
+                setattr(self, field, value)
+            return True
+        live.update(code_attempts_left=models.F("code_attempts_left") - 1)
+        return False
+
+    def verify_token(self, token: Any) -> bool:
+        """django-otp's entry point; runs the same checked path as our flows."""
+        from .flows import verify_device_code
+
+        return verify_device_code(self, token)
+
+
+class EmailSend(models.Model):
+    """One e-mailed code, for the per-user sending limits (pruned after a day)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="twostep_email_sends"
+    )
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("e-mailed code")
+        verbose_name_plural = _("e-mailed codes")
+        indexes = [models.Index(fields=["user", "sent_at"], name="twostep_email_sends")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.sent_at:%Y-%m-%d %H:%M:%S}"
+
+
 class RecoveryCodeDevice(TimestampMixin, Device):
     """A user's set of single-use recovery codes, as one django-otp device.
 
@@ -151,6 +244,13 @@ class RecoveryCodeDevice(TimestampMixin, Device):
     recovery code be marked verified by ``django_otp.login`` like any other.
     Recovery codes back up the real methods; they never count as one.
     """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="twostep_recovery_code_devices",
+        help_text=_("The user that this device belongs to."),
+    )
 
     class Meta(Device.Meta):
         verbose_name = _("recovery code set")

@@ -1,7 +1,8 @@
 """Signals sent for every security event.
 
 Each is sent with ``sender`` = the user model class and the keyword arguments
-``user``, ``method`` (``"totp"``, ``"recovery_code"``, ``"email"`` or ``""``)
+``user``, ``method`` (``"totp"``, ``"recovery_code"``, ``"email"``,
+``"trusted_browser"`` for a login that skipped the code step, or ``""``)
 and ``origin`` (:class:`django_twostep.flows.events.Origin`). None carries a
 secret, code or token.
 """
@@ -17,6 +18,7 @@ recovery_code_used = Signal()
 throttled = Signal()
 trusted_browser_added = Signal()
 admin_reset = Signal()
+email_code_sent = Signal()
 
 BY_EVENT = {
     "enabled": two_factor_enabled,
@@ -28,4 +30,5 @@ BY_EVENT = {
     "throttled": throttled,
     "trusted_browser_added": trusted_browser_added,
     "admin_reset": admin_reset,
+    "email_code_sent": email_code_sent,
 }

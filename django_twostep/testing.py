@@ -5,8 +5,10 @@ Use as a pytest plugin, in your ``conftest.py``::
     pytest_plugins = ["django_twostep.testing"]
 
 Fixtures: ``twostep_clock`` (a clock you move), ``totp_user`` (a user with
-TOTP enrolled), ``verified_client`` (a test client logged in and verified).
-Helpers: :func:`enroll_totp` and :func:`current_code` work without pytest.
+TOTP enrolled), ``plain_user`` (a user without any method),
+``verified_client`` (a test client logged in, verified and fresh for step-up).
+Helpers: :func:`enroll_totp`, :func:`current_code`, :func:`wrong_code`,
+:func:`login_verified` and :func:`log_in_on_two_pages` work without pytest.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from typing import Any
 
 import pyotp
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest, HttpResponse
 from django.test import Client
+from django.urls import reverse
 
-from . import clock, flows
+from . import clock, flows, state
 from .models import TOTPDevice
 
 TEST_PASSWORD = "correct horse battery staple"
@@ -74,6 +78,45 @@ def enroll_totp(user: AbstractBaseUser) -> TOTPDevice:
     return TOTPDevice.objects.get(pk=enrollment.device.pk)
 
 
+def login_verified(client: Client, user: AbstractBaseUser) -> Client:
+    """Log ``client`` in as ``user``, verified by their first active device and fresh
+    for step-up, as if they had just passed page 2 (no request, no code used)."""
+    from django_otp import login as otp_login
+
+    client.force_login(user)
+    request = HttpRequest()
+    request.session = client.session
+    request.user = user
+    devices = flows.active_devices(user)
+    if devices:
+        otp_login(request, devices[0])
+        state.mark_verified(request)
+    request.session.save()
+    return client
+
+
+def log_in_on_two_pages(
+    client: Client,
+    user: AbstractBaseUser,
+    *,
+    password: str = TEST_PASSWORD,
+    code: str | None = None,
+    remember: bool = False,
+) -> HttpResponse:
+    """Log in through the real pages: page 1, then page 2 with ``code`` (default: the
+    current TOTP code). Returns the last response; move the clock one step between
+    two calls, as a used code is refused."""
+    response = client.post(
+        reverse("twostep:login"), {"username": user.get_username(), "password": password}
+    )
+    if response.status_code != 302 or response["Location"] != reverse("twostep:login-code"):
+        return response
+    data = {"code": code if code is not None else current_code(user)}
+    if remember:
+        data["remember"] = "on"
+    return client.post(reverse("twostep:login-code"), data)
+
+
 try:
     import pytest
 except ImportError:  # pragma: no cover - pytest is only needed for the fixtures
@@ -103,16 +146,13 @@ if pytest is not None:
         return user
 
     @pytest.fixture
-    def verified_client(totp_user: AbstractBaseUser) -> Client:
-        """A test client logged in as ``totp_user`` with a verified second factor."""
-        from django.http import HttpRequest
-        from django_otp import login as otp_login
+    def plain_user(db: Any, django_user_model: Any) -> AbstractBaseUser:
+        """A user with password :data:`TEST_PASSWORD` and no two-factor method."""
+        return django_user_model.objects.create_user(
+            username="bob", email="bob@example.com", password=TEST_PASSWORD
+        )
 
-        client = Client()
-        client.force_login(totp_user)
-        request = HttpRequest()
-        request.session = client.session
-        request.user = totp_user
-        otp_login(request, TOTPDevice.objects.get(user_id=totp_user.pk, confirmed=True))
-        request.session.save()
-        return client
+    @pytest.fixture
+    def verified_client(totp_user: AbstractBaseUser) -> Client:
+        """A test client logged in as ``totp_user``, verified and fresh for step-up."""
+        return login_verified(Client(), totp_user)

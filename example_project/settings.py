@@ -12,6 +12,8 @@ Environment variables:
 import os
 from pathlib import Path
 
+import django
+
 from example_project.dburl import parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -58,11 +60,13 @@ else:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "example_project.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "django_twostep.middleware.TwoStepMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -97,10 +101,15 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "twostep:login"
 LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
 
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Mails go to the console. Django 6.1 replaced EMAIL_BACKEND with MAILERS.
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "twostep-demo@example.com"
 
 TWOSTEP_ISSUER = "django-twostep demo"

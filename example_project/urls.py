@@ -5,6 +5,8 @@ from example_project import api, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("password/", views.change_password, name="change-password"),
+    path("accounts/", include("django_twostep.urls")),
     path("admin/", admin.site.urls),
     # The site's own endpoint first; django-twostep's API under the same prefix.
     path("api/v1/me/password", api.PasswordView.as_view(), name="api-password"),
@@ -12,11 +14,11 @@ urlpatterns = [
 ]
 
 try:
-    from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+    from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 except ImportError:  # the "openapi" extra is not installed: no schema pages
     pass
 else:
     urlpatterns += [
         path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-        path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+        path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     ]

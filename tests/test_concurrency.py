@@ -72,3 +72,30 @@ def test_parallel_wrong_codes_count_once_before_the_backoff_bites(totp_user, two
     # without a comparison and without counting.
     assert len(invalid) == 1 and len(throttled) == THREADS - 1
     assert UserThrottle.objects.get(user=totp_user).failures == 1
+
+
+def test_parallel_email_sends_pass_the_limit_once(django_user_model, twostep_clock):
+    from django.core import mail
+
+    from django_twostep.flows import email as email_flows
+
+    user = django_user_model.objects.create_user("racer", email="r@example.com", password="pw")
+    results = race(lambda: email_flows.begin_email_setup(user))
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(isinstance(r, Throttled) for r in results if isinstance(r, Exception))
+    assert len(mail.outbox) == 1
+
+
+def test_emailed_code_raced_works_once(django_user_model, twostep_clock):
+    import re
+
+    from django.core import mail
+
+    from django_twostep.flows import email as email_flows
+    from django_twostep.models import EmailDevice
+
+    user = django_user_model.objects.create_user("racer2", email="r2@example.com", password="pw")
+    device = email_flows.begin_email_setup(user)
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    results = race(lambda: EmailDevice.objects.get(pk=device.pk).consume_code(code))
+    assert results.count(True) == 1

@@ -7,8 +7,9 @@ functions, so every rule is written once.
 
 - :mod:`.codes`: normalising and checking codes under the per-user back-off.
 - :mod:`.methods`: what a user has set up.
-- :mod:`.totp`, :mod:`.recovery`: enrolment and recovery codes.
+- :mod:`.totp`, :mod:`.email`, :mod:`.recovery`: the methods and recovery codes.
 - :mod:`.login`: the pending login between the password and the code.
+- :mod:`.policy`: who must enrol (``TWOSTEP_REQUIRED``) and when step-up is due.
 - :mod:`.events`: security events (signal, log record, table row).
 """
 

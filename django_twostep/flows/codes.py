@@ -22,7 +22,7 @@ from django_otp.models import Device
 from .. import clock
 from ..conf import twostep_settings
 from ..errors import FlowError, Throttled
-from ..models import RecoveryCodeDevice, TOTPDevice, UserThrottle
+from ..models import EmailDevice, RecoveryCodeDevice, TOTPDevice, UserThrottle
 from . import events
 from .events import Origin
 
@@ -65,6 +65,38 @@ def as_recovery_code(code: str) -> str | None:
     return None
 
 
+# Recovery codes imported from another package (``manage.py twostep_import``):
+# django-otp static tokens (8 base32 letters and digits, or whatever an admin
+# typed, up to 16 characters) and allauth recovery codes (8 digits by default).
+# They are stored as typed (normalised), without Crockford's aliases.
+IMPORTED_CODE_MIN_LENGTH = 6
+_IMPORTED_SHAPE = re.compile(r"[!-~]+")  # printable ASCII, no spaces
+
+
+def as_imported_code(code: str) -> str | None:
+    """The stored form of an imported recovery code, or None if ``code`` cannot be one.
+
+    ``code`` must already be normalised. The importer stores only codes this
+    accepts, and login looks codes up with the same function, so the two agree.
+    """
+    if IMPORTED_CODE_MIN_LENGTH <= len(code) <= MAX_CODE_LENGTH and _IMPORTED_SHAPE.fullmatch(code):
+        return code
+    return None
+
+
+def recovery_code_candidates(code: str) -> list[str]:
+    """The stored forms ``code`` (normalised) may have as a recovery code; empty if none.
+
+    Ours (12 Crockford base32 symbols, aliases read) first, then the code as
+    typed for imported sets. A code typed correctly in our shape has one form.
+    """
+    candidates = []
+    for candidate in (as_recovery_code(code), as_imported_code(code)):
+        if candidate is not None and candidate not in candidates:
+            candidates.append(candidate)
+    return candidates
+
+
 def format_recovery_code(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
@@ -72,18 +104,25 @@ def format_recovery_code(code: str) -> str:
 # -- the back-off -------------------------------------------------------------
 
 
-def _locked_throttle(user: AbstractBaseUser) -> UserThrottle:
+def lock_user(user: AbstractBaseUser) -> UserThrottle:
+    """Lock and return the user's back-off row (creating it); call inside ``atomic()``.
+
+    Holding it serialises everything that must not race for one user: code
+    checks and e-mail sends.
+    """
     row = UserThrottle.objects.select_for_update().filter(user_id=user.pk).first()
     if row is None:
         UserThrottle.objects.bulk_create([UserThrottle(user_id=user.pk)], ignore_conflicts=True)
         row = UserThrottle.objects.select_for_update().get(user_id=user.pk)
+    row.user = user  # already loaded: no query when events read it
     return row
 
 
 def checked(
-    user: AbstractBaseUser,
+    user: AbstractBaseUser | None,
     check: Callable[[], T | None],
     *,
+    lock: Callable[[], UserThrottle] | None = None,
     on_failure: Callable[[], None] | None = None,
     method: str = "",
     origin: Origin | None = None,
@@ -95,10 +134,15 @@ def checked(
     wrong code, ``on_failure`` runs inside the same transaction (a challenge
     spends an attempt there). Raises ``too_many_attempts`` without calling
     ``check`` while the user must wait, and ``invalid_code`` for a wrong code.
+
+    ``lock`` replaces :func:`lock_user` when the caller can find and lock the
+    user's row in a query it needs anyway (the pending login does); it returns
+    the locked row with ``.user`` loaded, and ``user`` may then be None.
     """
+    throttle = None
     try:
         with transaction.atomic():
-            throttle = _locked_throttle(user)
+            throttle = lock() if lock is not None else lock_user(user)
             now = clock.now()
             wait = throttle.seconds_left(now)
             if wait:
@@ -108,11 +152,11 @@ def checked(
                 throttle.record_failure(twostep_settings.THROTTLE_FACTOR, now)
                 if on_failure is not None:
                     on_failure()
-                events.record("code_failed", user, method=method, origin=origin)
+                events.record("code_failed", throttle.user, method=method, origin=origin)
             else:
                 throttle.record_success()
     except Throttled:
-        events.record("throttled", user, method=method, origin=origin)
+        events.record("throttled", throttle.user, method=method, origin=origin)
         raise
     if result is None:
         raise FlowError("invalid_code", parameter="code")
@@ -140,20 +184,33 @@ def match_code(
 ) -> Verification | None:
     """Use up ``code`` (normalised) if it is right for one of the user's methods.
 
-    Digits are tried as a TOTP code, other shapes as a recovery code. Must run
-    inside :func:`checked`; returns None for a wrong code.
+    Digits are tried as a TOTP code, then as the live e-mailed code (a wrong
+    one spends one of its tries); then any shape a recovery code can have
+    (ours, or one imported by ``twostep_import``). Must run inside
+    :func:`checked`; returns None for a wrong code.
     """
     if methods is None or "totp" in methods:
         for device in TOTPDevice.objects.filter(user_id=user.pk, confirmed=True):
             counter = device.match(code)
             if counter is not None and device.consume_step(counter):
                 return Verification("totp", device)
+    if (methods is None or "email" in methods) and code.isascii() and code.isdigit():
+        email = (
+            EmailDevice.objects.filter(
+                user_id=user.pk, confirmed=True, code_expires_at__gt=clock.now()
+            )
+            .exclude(code_digest="")
+            .first()
+        )
+        if email is not None and email.consume_code(code):
+            return Verification("email", email)
     if methods is None or "recovery_code" in methods:
-        recovery = as_recovery_code(code)
-        if recovery is not None:
-            device = RecoveryCodeDevice.objects.filter(user_id=user.pk).first()
-            if device is not None and device.consume_code(recovery):
-                return Verification("recovery_code", device)
+        candidates = recovery_code_candidates(code)
+        device = RecoveryCodeDevice.objects.filter(user_id=user.pk).first() if candidates else None
+        if device is not None:
+            for candidate in candidates:
+                if device.consume_code(candidate):
+                    return Verification("recovery_code", device)
     return None
 
 
@@ -184,9 +241,12 @@ def record_verification(
     events.record("verified", user, method=verification.method, origin=origin)
 
 
-def verify_device_code(device: TOTPDevice | RecoveryCodeDevice, token: object) -> bool:
+_METHOD_OF_DEVICE = {TOTPDevice: "totp", EmailDevice: "email", RecoveryCodeDevice: "recovery_code"}
+
+
+def verify_device_code(device: Device, token: object) -> bool:
     """django-otp's ``Device.verify_token`` for our devices, under the same back-off."""
-    method = "totp" if isinstance(device, TOTPDevice) else "recovery_code"
+    method = _METHOD_OF_DEVICE[type(device)]
     try:
         verification = verify_second_factor(device.user, token, methods={method})
     except FlowError:

@@ -11,18 +11,27 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 
 from .. import clock, crypto
 from ..conf import twostep_settings
 from ..errors import FlowError
-from ..models import Challenge
+from ..models import Challenge, UserThrottle
 from . import events
-from .codes import METHODS, Verification, checked, match_code, record_verification, require_code
+from .codes import (
+    METHODS,
+    Verification,
+    checked,
+    lock_user,
+    match_code,
+    record_verification,
+    require_code,
+)
 from .events import Origin
 from .methods import active_methods
 
@@ -80,33 +89,62 @@ def begin_login(user: AbstractBaseUser, *, origin: Origin | None = None) -> Pend
     return PendingLogin(id=raw_id, user=user, methods=methods, expires_in=ttl)
 
 
+def _live(challenge_id: str) -> dict[str, object]:
+    """Lookups (relative to a challenge) that only a live challenge matches."""
+    return {
+        "digest__in": crypto.digests(challenge_id, purpose=CHALLENGE_PURPOSE),
+        "consumed_at__isnull": True,
+        "attempts_left__gt": 0,
+        "expires_at__gt": clock.now(),
+    }
+
+
+def _check_id(challenge_id: object) -> str:
+    if not isinstance(challenge_id, str) or not 0 < len(challenge_id) <= _MAX_ID_LENGTH:
+        raise FlowError("two_factor_expired", parameter="two_factor_id")
+    return challenge_id
+
+
+def _still_valid_for(user: AbstractBaseUser, password_digest: str) -> bool:
+    return user.is_active and constant_time_compare(password_digest, password_fingerprint(user))
+
+
 def pending_login(challenge_id: object) -> Challenge:
     """The live challenge for ``challenge_id`` (with its user), or ``two_factor_expired``.
 
     A challenge is dead once expired, used, out of attempts, or when its user
     is inactive or has changed password since.
     """
-    if not isinstance(challenge_id, str) or not 0 < len(challenge_id) <= _MAX_ID_LENGTH:
+    live = _live(_check_id(challenge_id))
+    challenge = Challenge.objects.select_related("user").filter(**live).first()
+    if challenge is None or not _still_valid_for(challenge.user, challenge.password_digest):
         raise FlowError("two_factor_expired", parameter="two_factor_id")
-    challenge = (
-        Challenge.objects.select_related("user")
-        .filter(
-            digest__in=crypto.digests(challenge_id, purpose=CHALLENGE_PURPOSE),
-            consumed_at__isnull=True,
-            attempts_left__gt=0,
-            expires_at__gt=clock.now(),
+    return challenge
+
+
+def _lock_owner(challenge_id: str) -> tuple[UserThrottle, int]:
+    """Find a live challenge and lock its user's back-off row, in one query.
+
+    Returns the locked row (``.user`` loaded) and the challenge's id. Falls
+    back to two queries for a user who has no back-off row yet.
+    """
+    live = {f"user__twostep_challenges__{key}": value for key, value in _live(challenge_id).items()}
+    row = (
+        UserThrottle.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(**live)
+        .annotate(
+            challenge_pk=F("user__twostep_challenges__pk"),
+            challenge_password=F("user__twostep_challenges__password_digest"),
         )
         .first()
     )
-    if (
-        challenge is None
-        or not challenge.user.is_active
-        or not constant_time_compare(
-            challenge.password_digest, password_fingerprint(challenge.user)
-        )
-    ):
-        raise FlowError("two_factor_expired", parameter="two_factor_id")
-    return challenge
+    if row is not None:
+        if not _still_valid_for(row.user, row.challenge_password):
+            raise FlowError("two_factor_expired", parameter="two_factor_id")
+        return row, row.challenge_pk
+    challenge = pending_login(challenge_id)  # dead: two_factor_expired
+    return lock_user(challenge.user), challenge.pk
 
 
 def verify_login_code(
@@ -116,7 +154,7 @@ def verify_login_code(
     method: str | None = None,
     origin: Origin | None = None,
 ) -> LoginResult:
-    """Complete a pending login with a code (TOTP or recovery; ``method`` narrows it).
+    """Complete a pending login with a code (TOTP, e-mail or recovery; ``method`` narrows it).
 
     A dead challenge answers ``two_factor_expired`` before the back-off is
     considered. A wrong code spends one of the challenge's attempts and counts
@@ -124,35 +162,46 @@ def verify_login_code(
     error then has ``meta["attempts_left"] == 0``. A right code uses up the
     challenge, so it completes one login only.
     """
-    challenge = pending_login(challenge_id)
+    challenge_id = _check_id(challenge_id)
     if method is not None and method not in METHODS:
         raise FlowError("validation_error", parameter="method")
-    user = challenge.user
-    normalized = require_code(code)
-    live = {"pk": challenge.pk, "consumed_at__isnull": True, "attempts_left__gt": 0}
+    # Filled by lock(), which runs first inside checked()'s transaction.
+    state: dict[str, Any] = {}
+
+    def lock() -> UserThrottle:
+        state["throttle"], state["pk"] = _lock_owner(challenge_id)
+        state["code"] = require_code(code)
+        return state["throttle"]
+
+    def still_live() -> QuerySet[Challenge]:
+        return Challenge.objects.filter(
+            pk=state["pk"], consumed_at__isnull=True, attempts_left__gt=0
+        )
 
     def check() -> Verification | None:
-        verification = match_code(user, normalized, {method} if method else None)
+        user = state["throttle"].user
+        verification = match_code(user, state["code"], {method} if method else None)
         if verification is not None:
-            claimed = Challenge.objects.filter(**live, expires_at__gt=clock.now()).update(
-                consumed_at=clock.now()
+            claimed = (
+                still_live().filter(expires_at__gt=clock.now()).update(consumed_at=clock.now())
             )
             if not claimed:  # raced by another request; rolls the code's use back too
                 raise FlowError("two_factor_expired", parameter="two_factor_id")
         return verification
 
     def spend_attempt() -> None:
-        Challenge.objects.filter(**live).update(attempts_left=F("attempts_left") - 1)
+        still_live().update(attempts_left=F("attempts_left") - 1)
 
     try:
-        verification = checked(user, check, on_failure=spend_attempt, origin=origin)
+        verification = checked(None, check, lock=lock, on_failure=spend_attempt, origin=origin)
     except FlowError as error:
-        if error.code == "invalid_code":
-            left = Challenge.objects.filter(pk=challenge.pk).values_list("attempts_left", flat=True)
+        if error.code == "invalid_code" and "pk" in state:
+            left = Challenge.objects.filter(pk=state["pk"]).values_list("attempts_left", flat=True)
             error.meta["attempts_left"] = left.first() or 0
             if not error.meta["attempts_left"]:
                 error.detail = _("Too many wrong codes. Log in again.")
         raise
+    user = state["throttle"].user
     record_verification(user, verification, origin)
     return LoginResult(user=user, verification=verification)
 

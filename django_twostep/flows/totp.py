@@ -9,16 +9,17 @@ from urllib.parse import quote, urlencode
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils.safestring import SafeString
+from django_otp.models import Device
 
 from .. import qr
 from ..conf import twostep_settings
 from ..errors import FlowError
-from ..models import RecoveryCodeDevice, TOTPDevice, TrustedBrowser
+from ..models import TOTPDevice
 from . import events
 from .codes import checked, require_code, verify_second_factor
 from .events import Origin
 from .login import invalidate_challenges
-from .methods import has_two_factor, recovery_codes_remaining
+from .methods import method_removed, recovery_codes_remaining
 from .recovery import generate_recovery_codes
 
 
@@ -95,7 +96,9 @@ def pending_totp(user: AbstractBaseUser) -> TOTPEnrollment | None:
 
 @dataclass(frozen=True)
 class Activation:
-    device: TOTPDevice
+    """A method just activated."""
+
+    device: Device
     # A fresh set when the user had no unused recovery codes; show it once.
     recovery_codes: list[str] | None
 
@@ -110,7 +113,8 @@ def activate_totp(
     """
     device = TOTPDevice.objects.filter(user_id=user.pk, confirmed=False).first()
     if device is None:
-        raise FlowError("already_enabled" if has_two_factor(user) else "not_enrolled")
+        active = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
+        raise FlowError("already_enabled" if active else "not_enrolled")
     normalized = require_code(code)
 
     def check() -> TOTPDevice | None:
@@ -120,9 +124,16 @@ def activate_totp(
         return None
 
     checked(user, check, method="totp", origin=origin)
+    return method_activated(user, device, "totp", origin)
+
+
+def method_activated(
+    user: AbstractBaseUser, device: Device, method: str, origin: Origin | None
+) -> Activation:
+    """After a first code confirmed a method: pending logins die, recovery codes appear."""
     invalidate_challenges(user)
     codes = None if recovery_codes_remaining(user) else generate_recovery_codes(user)
-    events.record("enabled", user, method="totp", origin=origin)
+    events.record("enabled", user, method=method, origin=origin)
     return Activation(device=device, recovery_codes=codes)
 
 
@@ -131,13 +142,10 @@ def disable_totp(user: AbstractBaseUser, code: object, *, origin: Origin | None 
 
     When no method remains, the recovery codes and trusted browsers go too.
     """
-    if not has_two_factor(user):
+    if not TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists():
         raise FlowError("not_enrolled")
     verify_second_factor(user, code, origin=origin)
     with transaction.atomic():
         TOTPDevice.objects.filter(user_id=user.pk).delete()
-        if not has_two_factor(user):
-            RecoveryCodeDevice.objects.filter(user_id=user.pk).delete()
-            TrustedBrowser.objects.filter(user_id=user.pk).delete()
-        invalidate_challenges(user)
+        method_removed(user)
     events.record("disabled", user, method="totp", origin=origin)

@@ -1,0 +1,151 @@
+"""E-mailed codes: confirming the address, sending codes for login and step-up.
+
+A code is 6 digits (``TWOSTEP_EMAIL_CODE_DIGITS``), lives
+``TWOSTEP_EMAIL_CODE_TTL`` seconds, works once, survives
+``TWOSTEP_EMAIL_CODE_MAX_ATTEMPTS`` wrong tries, and is stored only as a keyed
+digest; a new code voids the previous one. Sending is limited per user (one
+per ``TWOSTEP_EMAIL_RESEND_INTERVAL`` seconds, ``TWOSTEP_EMAIL_MAX_PER_HOUR``
+an hour), counting every code sent for any purpose. Delivery goes through the
+adapter (:meth:`django_twostep.adapter.DefaultAdapter.send_code`).
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from datetime import datetime, timedelta
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+
+from .. import clock, crypto
+from ..adapter import get_adapter
+from ..conf import twostep_settings
+from ..errors import FlowError, Throttled
+from ..models import EMAIL_CODE_PURPOSE, EmailDevice, EmailSend
+from . import events
+from .codes import checked, lock_user, require_code
+from .events import Origin
+from .login import pending_login
+from .methods import method_removed
+from .totp import Activation, method_activated
+
+_HOUR = timedelta(hours=1)
+
+
+def user_address(user: AbstractBaseUser) -> str:
+    """The user's e-mail address ('' when none)."""
+    return getattr(user, user.get_email_field_name(), "") or ""
+
+
+def send_wait(user: AbstractBaseUser, now: datetime | None = None) -> int:
+    """Seconds (rounded up) before another code may be e-mailed to the user; 0: now."""
+    now = now or clock.now()
+    cap = twostep_settings.EMAIL_MAX_PER_HOUR
+    recent = list(
+        EmailSend.objects.filter(user_id=user.pk, sent_at__gt=now - _HOUR)
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)[:cap]
+    )
+    waits = [0.0]
+    if recent:
+        interval = timedelta(seconds=twostep_settings.EMAIL_RESEND_INTERVAL)
+        waits.append((recent[0] + interval - now).total_seconds())
+    if len(recent) >= cap:
+        waits.append((recent[cap - 1] + _HOUR - now).total_seconds())
+    return max(0, math.ceil(max(waits)))
+
+
+def _send_code(
+    user: AbstractBaseUser, device: EmailDevice, purpose: str, origin: Origin | None
+) -> None:
+    digits = twostep_settings.EMAIL_CODE_DIGITS
+    code = "".join(secrets.choice("0123456789") for _ in range(digits))
+    ttl = twostep_settings.EMAIL_CODE_TTL
+    with transaction.atomic():
+        lock_user(user)  # two sends for one user cannot both pass the limits
+        now = clock.now()
+        wait = send_wait(user, now)
+        if wait:
+            raise Throttled(wait, parameter=None)
+        device.code_digest = crypto.digest(f"{device.pk}:{code}", purpose=EMAIL_CODE_PURPOSE)
+        device.code_expires_at = now + timedelta(seconds=ttl)
+        device.code_attempts_left = twostep_settings.EMAIL_CODE_MAX_ATTEMPTS
+        device.save(update_fields=["code_digest", "code_expires_at", "code_attempts_left"])
+        EmailSend.objects.create(user_id=user.pk, sent_at=now)
+        # Inside the transaction: if delivery fails, the code is void and not counted.
+        get_adapter().send_code(user, code, purpose=purpose, address=device.email, expires_in=ttl)
+    events.record("email_code_sent", user, method="email", origin=origin)
+
+
+def _confirmed_device(user: AbstractBaseUser) -> EmailDevice:
+    device = EmailDevice.objects.filter(user_id=user.pk, confirmed=True).first()
+    if device is None:
+        raise FlowError("method_not_available", parameter="method")
+    return device
+
+
+def begin_email_setup(user: AbstractBaseUser, *, origin: Origin | None = None) -> EmailDevice:
+    """E-mail a confirmation code to the user's address (a pending e-mail method).
+
+    ``method_not_available`` without an address, ``already_enabled`` when the
+    method is active, ``too_many_attempts`` (with ``retry_after``) when the
+    sending limits bite.
+    """
+    address = user_address(user)
+    if not address:
+        raise FlowError("method_not_available", parameter="email")
+    device, _created = EmailDevice.objects.get_or_create(
+        user_id=user.pk, defaults={"email": address, "name": "E-mail", "confirmed": False}
+    )
+    if device.confirmed:
+        raise FlowError("already_enabled")
+    if device.email != address:
+        device.email = address
+        device.save(update_fields=["email"])
+    _send_code(user, device, "setup", origin)
+    return device
+
+
+def confirm_email_setup(
+    user: AbstractBaseUser, code: object, *, origin: Origin | None = None
+) -> Activation:
+    """Activate the e-mail method with the code that was sent. Counts for back-off."""
+    device = EmailDevice.objects.filter(user_id=user.pk).first()
+    if device is None:
+        raise FlowError("not_enrolled")
+    if device.confirmed:
+        raise FlowError("already_enabled")
+    normalized = require_code(code)
+    checked(
+        user,
+        lambda: device if device.consume_code(normalized, confirm=True) else None,
+        method="email",
+        origin=origin,
+    )
+    return method_activated(user, device, "email", origin)
+
+
+def remove_email_method(user: AbstractBaseUser, *, origin: Origin | None = None) -> None:
+    """Remove the e-mail method (pending or active)."""
+    with transaction.atomic():
+        deleted, _ = EmailDevice.objects.filter(user_id=user.pk).delete()
+        if not deleted:
+            raise FlowError("not_enrolled")
+        method_removed(user)
+    events.record("disabled", user, method="email", origin=origin)
+
+
+def send_login_code(challenge_id: object, *, origin: Origin | None = None) -> None:
+    """E-mail a code for a pending login (``two_factor_expired`` if it is dead)."""
+    user = pending_login(challenge_id).user
+    _send_code(user, _confirmed_device(user), "login", origin)
+
+
+def send_step_up_code(user: AbstractBaseUser, *, origin: Origin | None = None) -> None:
+    """E-mail a code to a logged-in user who must step up."""
+    _send_code(user, _confirmed_device(user), "step_up", origin)
+
+
+def has_email_method(user: AbstractBaseUser) -> bool:
+    return EmailDevice.objects.filter(user_id=user.pk, confirmed=True).exists()

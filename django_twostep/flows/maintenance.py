@@ -1,0 +1,73 @@
+"""Admin rescue and housekeeping: resetting a locked-out user, purging expired rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+
+from .. import clock
+from ..models import (
+    ApiToken,
+    Challenge,
+    EmailDevice,
+    EmailSend,
+    RecoveryCodeDevice,
+    SecurityEvent,
+    TOTPDevice,
+    TrustedBrowser,
+    UserThrottle,
+)
+from . import events
+from .events import Origin
+
+# Security events older than this are pruned by purge_expired().
+EVENT_RETENTION = timedelta(days=180)
+
+
+def reset_two_factor(user: AbstractBaseUser, *, origin: Origin | None = None) -> None:
+    """Rescue a locked-out user: every method, recovery code, pending login,
+    trusted browser and API token goes, and the back-off is cleared.
+
+    The user then logs in with the password alone and can enrol again.
+    """
+    now = clock.now()
+    with transaction.atomic():
+        for model in (TOTPDevice, EmailDevice, RecoveryCodeDevice, Challenge, TrustedBrowser):
+            model.objects.filter(user_id=user.pk).delete()
+        ApiToken.objects.filter(user_id=user.pk, revoked_at__isnull=True).update(revoked_at=now)
+        UserThrottle.objects.filter(user_id=user.pk).update(failures=0, locked_until=None)
+    events.record("admin_reset", user, origin=origin)
+
+
+@dataclass(frozen=True)
+class Purged:
+    challenges: int
+    email_sends: int
+    email_codes: int
+    tokens: int
+    trusted_browsers: int
+    events: int
+
+
+def purge_expired() -> Purged:
+    """Delete what can no longer be used. Idempotent; safe to run from cron."""
+    now = clock.now()
+    challenges = Challenge.objects.filter(
+        Q(expires_at__lte=now) | Q(consumed_at__isnull=False) | Q(attempts_left=0)
+    ).delete()[0]
+    sends = EmailSend.objects.filter(sent_at__lte=now - timedelta(days=1)).delete()[0]
+    codes = (
+        EmailDevice.objects.filter(code_expires_at__lte=now)
+        .exclude(code_digest="")
+        .update(code_digest="", code_attempts_left=0)
+    )
+    tokens = ApiToken.objects.filter(
+        Q(refresh_expires_at__lte=now) | Q(revoked_at__lte=now - timedelta(days=1))
+    ).delete()[0]
+    browsers = TrustedBrowser.objects.filter(expires_at__lte=now).delete()[0]
+    old_events = SecurityEvent.objects.filter(created_at__lte=now - EVENT_RETENTION).delete()[0]
+    return Purged(challenges, sends, codes, tokens, browsers, old_events)

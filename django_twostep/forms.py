@@ -1,0 +1,229 @@
+"""Forms of the pages: input checks here, business rules in :mod:`django_twostep.flows`.
+
+Every form that takes a code runs one flow in :meth:`CodeForm.verify`; a
+:class:`~django_twostep.errors.FlowError` becomes a ``ValidationError`` on the
+``code`` field with the same code (``invalid_code``, ``too_many_attempts``,
+...), and stays on the form as ``flow_error`` so the view can act on it (the
+wait in seconds, a burned login).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
+from . import flows
+from .errors import CATALOGUE, FlowError
+from .flows import MAX_CODE_LENGTH
+from .flows.events import Origin
+
+
+def flow_validation_error(error: FlowError) -> ValidationError:
+    """The form error for a flow's refusal: same code, and the wait when throttled."""
+    if error.code == "too_many_attempts" and error.retry_after:
+        message = ngettext_lazy(
+            "Too many wrong codes. Wait %(seconds)d second before trying again.",
+            "Too many wrong codes. Wait %(seconds)d seconds before trying again.",
+            "seconds",
+        )
+        return ValidationError(message, code=error.code, params={"seconds": error.retry_after})
+    return ValidationError(error.detail, code=error.code)
+
+
+class LoginForm(forms.Form):
+    """Page 1: username and password, checked by ``django.contrib.auth.authenticate``.
+
+    Unknown users, inactive users and wrong passwords all get the same
+    ``invalid_credentials`` error.
+    """
+
+    username = forms.CharField(
+        max_length=254,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none", "autofocus": True}
+        ),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    error_messages = {"invalid_credentials": CATALOGUE["invalid_credentials"].detail}
+
+    def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
+        self.request = request
+        self.user_cache: AbstractBaseUser | None = None
+        super().__init__(*args, **kwargs)
+        model = get_user_model()
+        username_field = model._meta.get_field(model.USERNAME_FIELD)
+        self.fields["username"].label = capfirst(username_field.verbose_name)
+        self.fields["username"].max_length = username_field.max_length or 254
+        self.fields["username"].widget.attrs["maxlength"] = self.fields["username"].max_length
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        username = cleaned.get("username")
+        password = cleaned.get("password")
+        if username is not None and password:
+            user = authenticate(self.request, username=username, password=password)
+            if user is None or not self.login_allowed(user):
+                raise ValidationError(
+                    self.error_messages["invalid_credentials"], code="invalid_credentials"
+                )
+            self.user_cache = user
+        return cleaned
+
+    def login_allowed(self, user: AbstractBaseUser) -> bool:
+        """Whether a user whose password is right may log in (hook; default: active users)."""
+        return bool(getattr(user, "is_active", True))
+
+    def get_user(self) -> AbstractBaseUser:
+        assert self.user_cache is not None
+        return self.user_cache
+
+
+class CodeInput(forms.TextInput):
+    """A text input that never echoes what was typed: a refused code is not shown
+    again (nor kept in the page), and the field is empty for the next try."""
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        return super().get_context(name, None, attrs)
+
+
+class CodeForm(forms.Form):
+    """A form with a ``code`` field that one flow checks (see :meth:`verify`).
+
+    ``recovery=True`` shows a text field for a recovery code; either way any
+    kind of code is accepted.
+    """
+
+    code = forms.CharField(
+        label=_("Code"), max_length=MAX_CODE_LENGTH, strip=True, widget=CodeInput
+    )
+
+    totp_help_text = _("The 6-digit code your authenticator app shows now.")
+    recovery_help_text = _("One of your recovery codes, such as abcd-efgh-jkmn.")
+
+    def __init__(
+        self,
+        *args: Any,
+        user: AbstractBaseUser | None = None,
+        origin: Origin | None = None,
+        recovery: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.origin = origin
+        self.recovery = recovery
+        self.flow_error: FlowError | None = None
+        self.result: Any = None
+        field = self.fields["code"]
+        attrs: dict[str, Any] = {
+            "autocomplete": "one-time-code",
+            "autocapitalize": "none",
+            "autocorrect": "off",
+            "spellcheck": "false",
+            "autofocus": True,
+            "class": "twostep-code",
+        }
+        if recovery:
+            field.label = _("Recovery code")
+            field.help_text = self.recovery_help_text
+            attrs["inputmode"] = "text"
+        else:
+            field.help_text = self.totp_help_text
+            attrs["inputmode"] = "numeric"
+        field.widget.attrs.update(attrs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        code = cleaned.get("code")
+        if code and not self.errors:
+            try:
+                self.result = self.verify(code)
+            except FlowError as error:
+                self.flow_error = error
+                self.add_error("code", flow_validation_error(error))
+        return cleaned
+
+    def verify(self, code: str) -> Any:
+        """Run the flow for ``code``; raise :class:`FlowError` to refuse it."""
+        raise NotImplementedError
+
+    @property
+    def retry_after(self) -> int | None:
+        """Seconds to wait when the user is throttled, else None."""
+        error = self.flow_error
+        return error.retry_after if error and error.code == "too_many_attempts" else None
+
+
+class LoginCodeForm(CodeForm):
+    """Page 2: a code (TOTP or recovery) completes the pending login; ``remember`` trusts
+    the browser."""
+
+    remember = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, challenge_id: str, remember_days: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.challenge_id = challenge_id
+        if remember_days > 0:
+            self.fields["remember"].label = ngettext_lazy(
+                "Trust this browser for %(days)d day",
+                "Trust this browser for %(days)d days",
+                "days",
+            ) % {"days": remember_days}
+            self.fields["remember"].help_text = _(
+                "You will not be asked for a code when you log in with this browser."
+            )
+        else:
+            del self.fields["remember"]
+
+    def verify(self, code: str) -> flows.LoginResult:
+        return flows.verify_login_code(self.challenge_id, code, origin=self.origin)
+
+
+class ActivateTOTPForm(CodeForm):
+    """The first code from the app activates the pending TOTP device."""
+
+    def verify(self, code: str) -> flows.Activation:
+        assert self.user is not None
+        return flows.activate_totp(self.user, code, origin=self.origin)
+
+
+class DisableTOTPForm(CodeForm):
+    """A current TOTP code or a recovery code turns the authenticator app off."""
+
+    totp_help_text = _("A code from your authenticator app, or one of your recovery codes.")
+
+    def verify(self, code: str) -> bool:
+        assert self.user is not None
+        flows.disable_totp(self.user, code, origin=self.origin)
+        return True
+
+
+class StepUpForm(CodeForm):
+    """Step-up: any current code of the user's methods, or a recovery code."""
+
+    def verify(self, code: str) -> flows.Verification:
+        assert self.user is not None
+        return flows.verify_second_factor(self.user, code, origin=self.origin)
+
+
+class RegenerateRecoveryCodesForm(forms.Form):
+    """Confirmation that the old recovery codes may stop working."""
+
+    confirm = forms.BooleanField(
+        label=_("I understand that my current recovery codes will stop working."),
+        required=True,
+    )

@@ -1,0 +1,203 @@
+"""Per-browser state of the pages: the only module that touches ``request.session``.
+
+What is kept, under keys starting with ``_twostep_``:
+
+- the pending login between page 1 and page 2 (the challenge id, sealed with
+  :func:`django_twostep.crypto.encrypt` so a dump of the session table does not
+  reveal it; the authentication backend; the validated ``next``);
+- when this session last passed a second factor (step-up);
+- recovery codes generated a moment ago, sealed, until they have been shown
+  and saved;
+- a one-shot notice for page 1 (why the user is back there).
+
+The trusted-browser cookie is read and written here too, so every piece of
+browser state lives in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import reverse
+
+from . import clock, crypto
+
+PENDING_KEY = "_twostep_pending"
+VERIFIED_AT_KEY = "_twostep_verified_at"
+FRESH_CODES_KEY = "_twostep_fresh_codes"
+LOGIN_NOTICE_KEY = "_twostep_notice"
+
+_PENDING_PURPOSE = "session-pending-login"
+_CODES_PURPOSE = "session-recovery-codes"
+
+# New recovery codes stay available (page and download) this long at most.
+FRESH_CODES_TTL = 600
+
+TRUSTED_COOKIE_NAME = "twostep_trusted"
+_TRUSTED_COOKIE_SALT = "django_twostep.trusted-browser"
+
+
+# -- the pending login ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingLoginState:
+    """What page 1 left for page 2."""
+
+    challenge_id: str
+    backend: str
+    next_url: str
+    methods: list[str]
+
+
+def start_pending_login(
+    request: HttpRequest, *, challenge_id: str, backend: str, next_url: str, methods: list[str]
+) -> None:
+    """Remember a pending login in a fresh session (the key is cycled against fixation)."""
+    request.session.cycle_key()
+    request.session[PENDING_KEY] = {
+        "id": crypto.encrypt(challenge_id.encode(), purpose=_PENDING_PURPOSE),
+        "backend": backend,
+        "next": next_url,
+        "methods": list(methods),
+    }
+
+
+def pending_login(request: HttpRequest) -> PendingLoginState | None:
+    """The pending login of this browser, or None (never one, or unreadable)."""
+    data = request.session.get(PENDING_KEY)
+    if not isinstance(data, dict):
+        return None
+    try:
+        challenge_id = crypto.decrypt(str(data["id"]), purpose=_PENDING_PURPOSE).decode()
+    except (KeyError, crypto.DecryptionError, UnicodeDecodeError):
+        return None
+    return PendingLoginState(
+        challenge_id=challenge_id,
+        backend=str(data.get("backend") or ""),
+        next_url=str(data.get("next") or ""),
+        methods=[str(m) for m in data.get("methods") or []],
+    )
+
+
+def clear_pending_login(request: HttpRequest) -> None:
+    request.session.pop(PENDING_KEY, None)
+
+
+# -- step-up --------------------------------------------------------------------------
+
+
+def mark_verified(request: HttpRequest) -> None:
+    """This session just passed a second factor (starts the step-up grace period)."""
+    request.session[VERIFIED_AT_KEY] = clock.time()
+
+
+def verified_at(request: HttpRequest) -> datetime | None:
+    """When this session last passed a second factor, or None."""
+    value = request.session.get(VERIFIED_AT_KEY)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return datetime.fromtimestamp(value, tz=UTC)
+
+
+# -- recovery codes just generated ----------------------------------------------------
+
+
+def keep_fresh_recovery_codes(request: HttpRequest, codes: list[str]) -> None:
+    """Hold a new set of recovery codes until it has been shown (sealed, briefly)."""
+    request.session[FRESH_CODES_KEY] = {
+        "codes": crypto.encrypt("\n".join(codes).encode(), purpose=_CODES_PURPOSE),
+        "at": clock.time(),
+        "shown": False,
+    }
+
+
+def fresh_recovery_codes(request: HttpRequest, *, for_display: bool = False) -> list[str] | None:
+    """The recovery codes generated a moment ago, or None.
+
+    With ``for_display``, returns them only the first time (the page shows a
+    new set once); the download stays possible until :func:`forget_fresh_recovery_codes`
+    or :data:`FRESH_CODES_TTL` seconds after they were made.
+    """
+    data = request.session.get(FRESH_CODES_KEY)
+    if not isinstance(data, dict):
+        return None
+    at = data.get("at")
+    if not isinstance(at, int | float) or clock.time() - at > FRESH_CODES_TTL:
+        forget_fresh_recovery_codes(request)
+        return None
+    if for_display:
+        if data.get("shown"):
+            return None
+        request.session[FRESH_CODES_KEY] = {**data, "shown": True}
+    try:
+        text = crypto.decrypt(str(data["codes"]), purpose=_CODES_PURPOSE).decode()
+    except (KeyError, crypto.DecryptionError, UnicodeDecodeError):
+        forget_fresh_recovery_codes(request)
+        return None
+    return text.split("\n")
+
+
+def forget_fresh_recovery_codes(request: HttpRequest) -> None:
+    request.session.pop(FRESH_CODES_KEY, None)
+
+
+# -- a notice for page 1 -------------------------------------------------------------
+
+
+def set_login_notice(request: HttpRequest, code: str) -> None:
+    """Tell page 1 why the user is back (an error code such as ``two_factor_expired``)."""
+    request.session[LOGIN_NOTICE_KEY] = code
+
+
+def pop_login_notice(request: HttpRequest) -> str | None:
+    if LOGIN_NOTICE_KEY not in request.session:  # reading does not mark the session modified
+        return None
+    value = request.session.pop(LOGIN_NOTICE_KEY, None)
+    return value if isinstance(value, str) else None
+
+
+# -- the trusted-browser cookie --------------------------------------------------------
+
+
+def _trusted_cookie_path() -> str:
+    # Only the login pages need the cookie: it is never sent anywhere else.
+    return reverse("twostep:login")
+
+
+def trusted_browser_token(request: HttpRequest, *, max_age: int | None = None) -> str | None:
+    """The token in this browser's trusted-browser cookie, if it is ours, unaltered
+    and (with ``max_age``) signed less than ``max_age`` seconds ago."""
+    value = request.get_signed_cookie(
+        TRUSTED_COOKIE_NAME, default=None, salt=_TRUSTED_COOKIE_SALT, max_age=max_age
+    )
+    return value if isinstance(value, str) and value else None
+
+
+def set_trusted_browser_cookie(
+    request: HttpRequest, response: HttpResponseBase, *, token: str, max_age: int
+) -> None:
+    """Hand the browser its trust token: signed, HttpOnly, Secure over HTTPS."""
+    response.set_signed_cookie(
+        TRUSTED_COOKIE_NAME,
+        token,
+        salt=_TRUSTED_COOKIE_SALT,
+        max_age=max_age,
+        path=_trusted_cookie_path(),
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+        domain=getattr(settings, "SESSION_COOKIE_DOMAIN", None),
+    )
+
+
+def delete_trusted_browser_cookie(response: HttpResponseBase) -> None:
+    response.delete_cookie(
+        TRUSTED_COOKIE_NAME,
+        path=_trusted_cookie_path(),
+        domain=getattr(settings, "SESSION_COOKIE_DOMAIN", None),
+        samesite="Lax",
+    )
