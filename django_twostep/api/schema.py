@@ -289,8 +289,9 @@ else:
         summary="Send a step-up code",
         description=(
             'Body `{"type": "email"}` or the JSON:API document `{"data": {"type": '
-            '"multi-factor-auth-trigger", "attributes": {"type": "email"}}}`. Only users with a '
-            "confirmed e-mail method can be sent a code; others get `method_not_available`."
+            '"multi-factor-auth-trigger", "attributes": {"type": "email"}}}`. Users with a '
+            "confirmed e-mail method are e-mailed a code for X-MFA-Code (rate limited: 429 "
+            "`too_many_attempts` with Retry-After); others get `method_not_available`."
         ),
         request=TriggerSerializer,
         success=_ok(204, None, "Sent."),

@@ -21,6 +21,7 @@ from .. import clock, flows
 from ..conf import twostep_settings
 from ..errors import FlowError
 from ..flows import tokens
+from ..flows.email import send_step_up_code
 from ..http import origin_from_request
 from ..models import ApiToken
 from . import schema
@@ -267,7 +268,8 @@ class MFATriggerView(TwoStepAPIView):
     """``POST mfa/trigger``: send a step-up code (Spryker's multi-factor-auth-trigger).
 
     Only e-mail codes can be sent; a user without a confirmed e-mail method is
-    told ``method_not_available``.
+    told ``method_not_available``. Sending is rate limited per user (429 with
+    ``Retry-After``), counting every code e-mailed to them.
     """
 
     @schema.trigger
@@ -275,12 +277,17 @@ class MFATriggerView(TwoStepAPIView):
         body = self.body()
         if not isinstance(body, Mapping):
             raise ValidationError(["Expected a JSON object."])
-        self._requested_type(body)
-        # The only type that can be sent is "email", and e-mail codes arrive with
-        # the e-mail method (issue 5): until then no user has a confirmed one.
-        raise FlowError("method_not_available", parameter="type")
+        field = self._requested_type(body)
+        try:
+            send_step_up_code(request.user, origin=self.origin())
+        except FlowError as error:
+            if error.code == "method_not_available":
+                error.parameter = field
+            raise
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _requested_type(self, body: Mapping[str, Any]) -> str:
+        """Check the requested type (``type``, or its alias ``method``); the field used."""
         kind = body.get("type")
         field = "type"
         if kind in (None, "") and body.get("method") not in (None, ""):
@@ -293,7 +300,7 @@ class MFATriggerView(TwoStepAPIView):
             if field == "method":
                 raise ValidationError({"method": ["Unknown method."]})
             raise FlowError("mfa_type_not_found", parameter="type")
-        return kind
+        return field
 
 
 class NotFoundView(TwoStepAPIView):

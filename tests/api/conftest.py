@@ -86,3 +86,29 @@ def plain_tokens(plain_user, twostep_clock) -> dict:
 @pytest.fixture
 def plain_api(plain_tokens) -> APIClient:
     return bearer(APIClient(), plain_tokens["access_token"])
+
+
+def last_emailed_code() -> str:
+    """The code in the newest mail, as a person reads it."""
+    import re
+
+    from django.core import mail
+
+    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+
+
+@pytest.fixture
+def email_user(db, django_user_model, twostep_clock):
+    """A user whose only method is a confirmed e-mail address."""
+    from django.core import mail
+
+    from django_twostep.flows import email as email_flows
+
+    user = django_user_model.objects.create_user(
+        username="erin", email="erin@example.com", password=TEST_PASSWORD
+    )
+    email_flows.begin_email_setup(user)
+    email_flows.confirm_email_setup(user, last_emailed_code())
+    twostep_clock.advance(60)  # past the resend interval
+    mail.outbox.clear()
+    return user

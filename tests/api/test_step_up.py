@@ -244,3 +244,51 @@ def test_trigger_with_malformed_bodies(totp_api, body):
 def test_trigger_needs_a_token(db):
     response = APIClient().post(TRIGGER, {"type": "email"}, format="json")
     assert response.status_code == 401 and codes(response) == ["not_authenticated"]
+
+
+# -- e-mailed step-up codes (Spryker's flow end to end) ------------------------------
+
+
+@pytest.fixture
+def email_api(email_user, twostep_clock):
+    from django_twostep.flows import tokens
+
+    issued = tokens.issue_tokens(email_user)  # not verified: step-up will ask
+    return bearer(APIClient(), issued.access_token)
+
+
+@pytest.mark.parametrize("kind", ["json", "jsonapi", "form"])
+def test_trigger_emails_a_code_that_passes_step_up(email_api, email_user, kind, twostep_clock):
+    from django.core import mail
+
+    from tests.api.conftest import last_emailed_code
+
+    body = wrapped({"type": "email"}) if kind == "jsonapi" else {"type": "email"}
+    response = trigger(email_api, body, kind)
+    assert response.status_code == 204, response.content
+    assert mail.outbox[-1].to == ["erin@example.com"]
+    assert codes(change(email_api)) == ["mfa_code_missing"]
+    response = change(email_api, HTTP_X_MFA_CODE=last_emailed_code())
+    assert response.status_code == 204
+    assert ApiToken.objects.get(user=email_user).verified_at == clock.now()
+
+
+def test_trigger_is_rate_limited_with_retry_after(email_api):
+    assert trigger(email_api, {"type": "email"}).status_code == 204
+    response = trigger(email_api, {"type": "email"})
+    assert response.status_code == 429 and codes(response) == ["too_many_attempts"]
+    assert response["Retry-After"] == "30"
+
+
+def test_email_users_are_offered_email_at_login(email_user, twostep_clock):
+    from django_twostep.flows import email as email_flows
+    from tests.api.conftest import LOGIN, TWO_FACTOR, last_emailed_code
+
+    api = APIClient()
+    response = api.post(LOGIN, {"username": "erin", "password": TEST_PASSWORD}, format="json")
+    meta = response.json()["meta"]
+    assert meta["methods"] == ["email"]
+    email_flows.send_login_code(meta["two_factor_id"])
+    data = {"two_factor_id": meta["two_factor_id"], "code": last_emailed_code(), "method": "email"}
+    response = api.post(TWO_FACTOR, data, format="json")
+    assert response.status_code == 200 and response.json()["token_type"] == "Bearer"
