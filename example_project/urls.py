@@ -20,5 +20,7 @@ except ImportError:  # the "openapi" extra is not installed: no schema pages
 else:
     urlpatterns += [
         path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-        path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+        path(
+            "api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"
+        ),
     ]
