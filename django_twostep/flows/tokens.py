@@ -261,13 +261,3 @@ def require_step_up(
         raise FlowError("mfa_code_invalid", parameter="X-MFA-Code") from None
     mark_verified(token)
     return verification
-
-
-def purge_expired_tokens() -> int:
-    """Delete token rows whose refresh token has expired; returns how many.
-
-    Spent and revoked rows are kept until then, so a reused refresh token is
-    still recognised (and revokes its family) for as long as it could be used.
-    """
-    deleted, _ = ApiToken.objects.filter(refresh_expires_at__lte=clock.now()).delete()
-    return deleted

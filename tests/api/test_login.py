@@ -312,13 +312,15 @@ def test_the_code_step_never_runs_the_password_hasher(api, totp_user, settings, 
 def test_two_factor_query_budget(api, totp_user, django_assert_max_num_queries):
     """auth/two-factor within a fixed number of queries, however many users and devices exist.
 
-    Measured (SQLite and PostgreSQL alike): 9 statements, of which 2 are the
+    Measured (SQLite and PostgreSQL alike): 8 statements, of which 2 are the
     SAVEPOINT/RELEASE of the back-off's atomic block (in production, outside
-    a test transaction, that block is BEGIN/COMMIT). The 7 of real work: the
-    challenge with its user, lock the back-off row, the user's TOTP devices,
-    use the time step, use the challenge, the 'verified' security event, the
-    new token. After earlier failures the back-off reset adds one UPDATE.
+    a test transaction, that block is BEGIN/COMMIT). The 6 of real work: the
+    challenge, its user and their back-off row, locked, in one query; the
+    user's TOTP devices; use the time step; use the challenge; the 'verified'
+    security event; the new token. After earlier failures the back-off reset
+    adds one UPDATE.
     """
+
     from django.contrib.auth import get_user_model
 
     from django_twostep.testing import enroll_totp
@@ -327,10 +329,10 @@ def test_two_factor_query_budget(api, totp_user, django_assert_max_num_queries):
         enroll_totp(get_user_model().objects.create_user(f"other{i}", password="pw"))
     challenge = post(api, LOGIN, CREDENTIALS).json()["meta"]
     data = {"two_factor_id": challenge["two_factor_id"], "code": current_code(totp_user)}
-    with django_assert_max_num_queries(9) as captured:
+    with django_assert_max_num_queries(8) as captured:
         assert_token_payload(post(api, TWO_FACTOR, data))
     work = [q for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(work) <= 7, [q["sql"] for q in work]
+    assert len(work) <= 6, [q["sql"] for q in work]
 
 
 # -- one request ----------------------------------------------------------------------

@@ -274,12 +274,17 @@ def test_revoke_user_tokens_revokes_all(plain_user, plain_tokens):
     assert not works(plain_tokens["access_token"]) and not works(other["access_token"])
 
 
-def test_purge_keeps_spent_tokens_until_their_refresh_expiry(plain_tokens, twostep_clock):
+def test_cleanup_keeps_spent_tokens_until_their_refresh_expiry(plain_tokens, twostep_clock):
+    """twostep_cleanup must not forget a spent refresh token while it could be reused."""
+    from django_twostep.flows.maintenance import purge_expired
+
     twostep_clock.advance(3600)
     refresh(plain_tokens["refresh_token"])
-    assert tokens.purge_expired_tokens() == 0
-    twostep_clock.advance(14 * 24 * 3600 - 3600)
-    assert tokens.purge_expired_tokens() == 1  # the spent parent; the child expires later
-    twostep_clock.advance(3600)
-    assert tokens.purge_expired_tokens() == 1
-    assert not ApiToken.objects.exists()
+    assert purge_expired().tokens == 0
+    twostep_clock.advance(14 * 24 * 3600 - 3601)
+    assert purge_expired().tokens == 0
+    reused = refresh(plain_tokens["refresh_token"])  # still recognised: the family dies
+    assert codes(reused) == ["invalid_grant"]
+    assert not ApiToken.objects.filter(revoked_at__isnull=True).exists()
+    twostep_clock.advance(24 * 3600)
+    assert purge_expired().tokens == 2
