@@ -288,3 +288,14 @@ def test_cleanup_keeps_spent_tokens_until_their_refresh_expiry(plain_tokens, two
     assert not ApiToken.objects.filter(revoked_at__isnull=True).exists()
     twostep_clock.advance(24 * 3600)
     assert purge_expired().tokens == 2
+
+
+def test_twostep_reset_revokes_every_token(totp_user, twostep_clock):
+    from django.core.management import call_command
+
+    first = login(totp_user)
+    twostep_clock.advance(30)
+    second = login(totp_user)
+    call_command("twostep_reset", "alice")
+    assert not works(first["access_token"]) and not works(second["access_token"])
+    assert codes(refresh(second["refresh_token"])) == ["invalid_grant"]
