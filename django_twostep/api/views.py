@@ -58,10 +58,10 @@ class TwoStepAPIView(APIView):
 
     Bearer-token authentication; JSON, JSON:API and form (urlencoded or
     multipart) bodies; JSON answers; every error in the envelope of
-    :mod:`.exceptions` (this view's exception
-    handler only: the site's ``EXCEPTION_HANDLER`` stays as it is for its other
-    views), and ``Cache-Control: no-store`` on every answer, since most carry a
-    token, a secret or recovery codes.
+    :mod:`.exceptions` (through this view's exception handler only: the site's
+    ``EXCEPTION_HANDLER`` stays as it is for its other views); and
+    ``Cache-Control: no-store`` on every answer, since most carry a token, a
+    secret or recovery codes.
     """
 
     authentication_classes = (BearerTokenAuthentication,)
