@@ -16,6 +16,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
@@ -23,6 +24,7 @@ from django.utils.translation import ngettext_lazy
 from . import flows
 from .errors import CATALOGUE, FlowError
 from .flows import MAX_CODE_LENGTH
+from .flows import email as email_flows
 from .flows.events import Origin
 
 
@@ -112,6 +114,8 @@ class CodeForm(forms.Form):
     )
 
     totp_help_text = _("The 6-digit code your authenticator app shows now.")
+    email_help_text = _("The 6-digit code we e-mailed to you.")
+    any_help_text = _("The 6-digit code your authenticator app shows now, or the one we e-mailed.")
     recovery_help_text = _("One of your recovery codes, such as abcd-efgh-jkmn.")
 
     def __init__(
@@ -120,6 +124,7 @@ class CodeForm(forms.Form):
         user: AbstractBaseUser | None = None,
         origin: Origin | None = None,
         recovery: bool = False,
+        methods: list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -142,9 +147,15 @@ class CodeForm(forms.Form):
             field.help_text = self.recovery_help_text
             attrs["inputmode"] = "text"
         else:
-            field.help_text = self.totp_help_text
+            field.help_text = self.help_text_for(methods or ["totp"])
             attrs["inputmode"] = "numeric"
         field.widget.attrs.update(attrs)
+
+    def help_text_for(self, methods: list[str]) -> str | Promise:
+        """The code field's help for a user with ``methods``."""
+        if "email" not in methods:
+            return self.totp_help_text
+        return self.any_help_text if "totp" in methods else self.email_help_text
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -206,6 +217,9 @@ class DisableTOTPForm(CodeForm):
 
     totp_help_text = _("A code from your authenticator app, or one of your recovery codes.")
 
+    def help_text_for(self, methods: list[str]) -> str | Promise:
+        return self.totp_help_text
+
     def verify(self, code: str) -> bool:
         assert self.user is not None
         flows.disable_totp(self.user, code, origin=self.origin)
@@ -218,6 +232,17 @@ class StepUpForm(CodeForm):
     def verify(self, code: str) -> flows.Verification:
         assert self.user is not None
         return flows.verify_second_factor(self.user, code, origin=self.origin)
+
+
+class ConfirmEmailForm(CodeForm):
+    """The code e-mailed at set-up confirms the address and turns the e-mail method on."""
+
+    def help_text_for(self, methods: list[str]) -> str | Promise:
+        return self.email_help_text
+
+    def verify(self, code: str) -> flows.Activation:
+        assert self.user is not None
+        return email_flows.confirm_email_setup(self.user, code, origin=self.origin)
 
 
 class RegenerateRecoveryCodesForm(forms.Form):

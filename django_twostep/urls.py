@@ -12,6 +12,7 @@ app_name = "twostep"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("login/code/", views.LoginCodeView.as_view(), name="login-code"),
+    path("login/code/email/", views.LoginEmailCodeView.as_view(), name="login-code-email"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("two-factor/", views.SettingsView.as_view(), name="settings"),
     path("two-factor/totp/setup/", views.TOTPSetupView.as_view(), name="totp-setup"),
@@ -28,5 +29,7 @@ urlpatterns = [
         views.ForgetTrustedBrowsersView.as_view(),
         name="trusted-browsers-forget",
     ),
+    path("two-factor/email/setup/", views.EmailSetupView.as_view(), name="email-setup"),
     path("two-factor/verify/", views.VerifyView.as_view(), name="verify"),
+    path("two-factor/verify/email/", views.VerifyEmailCodeView.as_view(), name="verify-email"),
 ]

@@ -10,6 +10,7 @@ templates (see docs/pages.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.functional import Promise, cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -31,8 +33,10 @@ from django.views.generic import FormView, TemplateView, View
 from django_otp import login as otp_login
 
 from . import flows, qr, state
+from .conf import twostep_settings
 from .decorators import step_up_response
 from .errors import FlowError
+from .flows import email as email_flows
 from .flows import events, trust
 from .flows.codes import Verification
 from .flows.events import Origin
@@ -40,6 +44,7 @@ from .flows.policy import must_enroll
 from .forms import (
     ActivateTOTPForm,
     CodeForm,
+    ConfirmEmailForm,
     DisableTOTPForm,
     LoginCodeForm,
     LoginForm,
@@ -133,9 +138,16 @@ class CodeFormMixin(OriginMixin):
     def use_recovery_field(self) -> bool:
         return self.request.GET.get("method") == "recovery"
 
+    def get_methods(self) -> list[str]:
+        """The methods whose codes this page's field takes (for its help text)."""
+        user = self.request.user
+        return flows.active_methods(user) if user.is_authenticated else ["totp"]
+
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()  # type: ignore[misc]
-        kwargs.update(origin=self.origin, recovery=self.use_recovery_field())
+        kwargs.update(
+            origin=self.origin, recovery=self.use_recovery_field(), methods=self.get_methods()
+        )
         if self.request.user.is_authenticated:
             kwargs["user"] = self.request.user
         return kwargs
@@ -261,12 +273,12 @@ class LoginCodeView(CodeFormMixin, FormView):
         kwargs.update(challenge_id=self.pending.challenge_id, remember_days=trust.remember_days())
         return kwargs
 
-    def get_other_methods(self) -> list[OtherMethod]:
-        """Other ways through page 2, listed under the form.
+    def get_methods(self) -> list[str]:
+        return self.pending.methods
 
-        The e-mail method (a later release) adds its "E-mail me a code" button
-        here and in the template block ``other_methods``.
-        """
+    def get_other_methods(self) -> list[OtherMethod]:
+        """Other ways through page 2, listed under the form (links; the "E-mail me a
+        code" button is the template's block ``email_code``)."""
         here = reverse("twostep:login-code")
         if self.use_recovery_field():
             return [OtherMethod("totp", _("Use your authenticator app"), here)]
@@ -279,6 +291,9 @@ class LoginCodeView(CodeFormMixin, FormView):
                 "methods": self.pending.methods,
                 "other_methods": self.get_other_methods(),
                 "wait": getattr(self, "wait", 0),
+                "email_code_url": reverse("twostep:login-code-email")
+                if "email" in self.pending.methods
+                else None,
             }
         )
         return context
@@ -317,6 +332,53 @@ class LoginCodeView(CodeFormMixin, FormView):
         return HttpResponseRedirect(url_with_next("twostep:login", self.pending.next_url))
 
 
+def send_code_and_return(
+    request: HttpRequest, send: Callable[[], object], address: str, back_to: str
+) -> HttpResponse:
+    """Run an e-mail ``send`` flow, say how it went in a message, and go ``back_to``."""
+    try:
+        send()
+    except FlowError as error:
+        if error.code == "too_many_attempts" and error.retry_after:
+            message = ngettext(
+                "A code was sent a moment ago. Wait %(seconds)d second before asking again.",
+                "A code was sent a moment ago. Wait %(seconds)d seconds before asking again.",
+                error.retry_after,
+            ) % {"seconds": error.retry_after}
+        else:
+            message = error.detail
+        notify(request, messages.ERROR, message, error.code)
+    else:
+        message = _("We sent a code to %(address)s. It works for %(minutes)d minutes.") % {
+            "address": email_flows.masked_address(address),
+            "minutes": max(1, twostep_settings.EMAIL_CODE_TTL // 60),
+        }
+        notify(request, messages.SUCCESS, message, "email_code_sent")
+    return HttpResponseRedirect(back_to)
+
+
+@method_decorator([csrf_protect, never_cache], name="dispatch")
+class LoginEmailCodeView(OriginMixin, View):
+    """Page 2's "E-mail me a code" button (POST): sends a code for the pending login."""
+
+    http_method_names = ["post", "options"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        pending = state.pending_login(request)
+        if pending is None:
+            return HttpResponseRedirect(reverse("twostep:login"))
+        try:
+            user = flows.pending_login(pending.challenge_id).user
+        except FlowError:
+            return HttpResponseRedirect(reverse("twostep:login-code"))  # page 2 starts again
+        return send_code_and_return(
+            request,
+            lambda: email_flows.send_login_code(pending.challenge_id, origin=self.origin),
+            email_flows.user_address(user),
+            reverse("twostep:login-code"),
+        )
+
+
 @method_decorator([csrf_protect, never_cache], name="dispatch")
 class LogoutView(View):
     """Log out (POST only) and go to a validated ``next``, ``LOGOUT_REDIRECT_URL`` or page 1."""
@@ -350,11 +412,32 @@ class VerifyView(LoginRequiredMixin, CodeFormMixin, FormView):
             return HttpResponseRedirect(after_login_url(user, requested_next_url(request)))
         return super().dispatch(request, *args, **kwargs)
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["methods"] = self.get_methods()
+        return context
+
     def form_valid(self, form: StepUpForm) -> HttpResponse:
         verification: Verification = form.result
         otp_login(self.request, verification.device)
         state.mark_verified(self.request)
         return HttpResponseRedirect(requested_next_url(self.request) or reverse("twostep:settings"))
+
+
+@method_decorator([csrf_protect, never_cache], name="dispatch")
+class VerifyEmailCodeView(LoginRequiredMixin, OriginMixin, View):
+    """The step-up page's "E-mail me a code" button (POST)."""
+
+    http_method_names = ["post", "options"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        return send_code_and_return(
+            request,
+            lambda: email_flows.send_step_up_code(user, origin=self.origin),
+            email_flows.user_address(user),
+            url_with_next("twostep:verify", requested_next_url(request)),
+        )
 
 
 # -- managing two-step login ------------------------------------------------------------------
@@ -399,7 +482,7 @@ class TOTPSetupView(LoginRequiredMixin, CodeFormMixin, FormView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
-        if user.is_authenticated and flows.has_two_factor(user):
+        if user.is_authenticated and "totp" in flows.active_methods(user):
             message = _("Your authenticator app is already set up.")
             notify(request, messages.INFO, message, "already_enabled")
             return HttpResponseRedirect(reverse("twostep:settings"))
@@ -471,7 +554,7 @@ class TOTPDisableView(LoginRequiredMixin, CodeFormMixin, FormView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
-        if user.is_authenticated and not flows.has_two_factor(user):
+        if user.is_authenticated and "totp" not in flows.active_methods(user):
             return HttpResponseRedirect(reverse("twostep:settings"))
         return super().dispatch(request, *args, **kwargs)
 
@@ -563,3 +646,70 @@ class ForgetTrustedBrowsersView(LoginRequiredMixin, View):
         response = HttpResponseRedirect(reverse("twostep:settings"))
         state.delete_trusted_browser_cookie(response)
         return response
+
+
+@protected
+class EmailSetupView(LoginRequiredMixin, CodeFormMixin, FormView):
+    """The e-mail method: send a code to the user's address, enter it to turn the
+    method on; remove it (after step-up) when on."""
+
+    template_name = "django_twostep/email_setup.html"
+    form_class = ConfirmEmailForm
+
+    def use_recovery_field(self) -> bool:
+        return False
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        here = url_with_next("twostep:email-setup", requested_next_url(request))
+        if "send" in request.POST:
+            return send_code_and_return(
+                request,
+                lambda: email_flows.begin_email_setup(user, origin=self.origin),
+                email_flows.user_address(user),
+                here,
+            )
+        if "remove" in request.POST:
+            response = step_up_response(request)
+            if response is not None:
+                return response
+            try:
+                email_flows.remove_email_method(user, origin=self.origin)
+            except FlowError as error:
+                notify(request, messages.ERROR, error.detail, error.code)
+            else:
+                notify(request, messages.SUCCESS, _("E-mail codes are off."), "disabled")
+            return HttpResponseRedirect(reverse("twostep:settings"))
+        return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        address = email_flows.user_address(user)
+        context.update(
+            {
+                "address": address,
+                "enabled": email_flows.has_email_method(user),
+                "pending": email_flows.pending_email_setup(user) is not None,
+            }
+        )
+        return context
+
+    def form_valid(self, form: ConfirmEmailForm) -> HttpResponse:
+        activation: flows.Activation = form.result
+        otp_login(self.request, activation.device)
+        state.mark_verified(self.request)
+        notify(self.request, messages.SUCCESS, _("E-mail codes are on."), "enabled")
+        if activation.recovery_codes:
+            state.keep_fresh_recovery_codes(self.request, activation.recovery_codes)
+            return HttpResponseRedirect(
+                url_with_next("twostep:recovery-codes", requested_next_url(self.request))
+            )
+        return HttpResponseRedirect(requested_next_url(self.request) or reverse("twostep:settings"))
+
+    def form_invalid(self, form: ConfirmEmailForm) -> HttpResponse:
+        error = form.flow_error
+        if error is not None and error.code in ("already_enabled", "not_enrolled"):
+            notify(self.request, messages.INFO, error.detail, error.code)
+            return HttpResponseRedirect(reverse("twostep:email-setup"))
+        return super().form_invalid(form)

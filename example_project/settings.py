@@ -105,11 +105,16 @@ LOGIN_URL = "twostep:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
-# Mails go to the console. Django 6.1 replaced EMAIL_BACKEND with MAILERS.
+# Mails go to the console, and (for the DEBUG-only /outbox/ page) to a file.
+# Django 6.1 replaced EMAIL_BACKEND with MAILERS.
+_MAIL_BACKEND = "example_project.mail.OutboxBackend"
 if django.VERSION >= (6, 1):
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    MAILERS = {"default": {"BACKEND": _MAIL_BACKEND}}
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    EMAIL_BACKEND = _MAIL_BACKEND
+EXAMPLE_OUTBOX_FILE = os.environ.get("EXAMPLE_OUTBOX_FILE") or str(
+    BASE_DIR / "example-outbox.jsonl"
+)
 DEFAULT_FROM_EMAIL = "twostep-demo@example.com"
 
 TWOSTEP_ISSUER = "django-twostep demo"

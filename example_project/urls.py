@@ -6,6 +6,7 @@ from example_project import api, views
 urlpatterns = [
     path("", views.home, name="home"),
     path("password/", views.change_password, name="change-password"),
+    path("outbox/", views.outbox, name="outbox"),
     path("accounts/", include("django_twostep.urls")),
     path("admin/", admin.site.urls),
     # The site's own endpoint first; django-twostep's API under the same prefix.

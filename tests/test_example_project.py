@@ -1,5 +1,7 @@
 """The example site: home page, demo user, DATABASE_URL."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -66,3 +68,49 @@ def test_database_url(url, expected):
 def test_database_url_rejects_unknown_schemes():
     with pytest.raises(ValueError, match="mysql"):
         parse_database_url("mysql://root@localhost/db")
+
+
+@pytest.fixture
+def outbox_backend(settings, tmp_path):
+    import django
+
+    settings.EXAMPLE_OUTBOX_FILE = str(tmp_path / "outbox.jsonl")
+    backend = "example_project.mail.OutboxBackend"
+    if django.VERSION >= (6, 1):
+        settings.MAILERS = {"default": {"BACKEND": backend}}
+    else:
+        settings.EMAIL_BACKEND = backend
+
+
+def newest_code_in_outbox(client) -> str:
+    """The code in the newest mail on /outbox/, as the demo's visitor reads it."""
+    return re.search(r"\b(\d{6})\b", client.get("/outbox/").content.decode()).group(1)
+
+
+@pytest.mark.django_db
+def test_demo_user_logs_in_with_a_code_read_from_the_outbox(
+    client, outbox_backend, settings, twostep_clock
+):
+    """The demo path: set up e-mail codes, then log in with a code from /outbox/."""
+    settings.DEBUG = True
+    call_command("create_demo_user")
+    demo = get_user_model().objects.get(username="demo")
+    credentials = {"username": "demo", "password": "twostep-demo-1"}
+    client.post("/accounts/login/", credentials)
+    client.post("/accounts/two-factor/email/setup/", {"send": "1"})
+    client.post("/accounts/two-factor/email/setup/", {"code": newest_code_in_outbox(client)})
+    client.post("/accounts/logout/")
+
+    twostep_clock.advance(31)  # past the resend interval
+    client.post("/accounts/login/", credentials)
+    client.post("/accounts/login/code/email/")
+    response = client.post("/accounts/login/code/", {"code": newest_code_in_outbox(client)})
+    assert response.status_code == 302
+    home = client.get("/")
+    assert home.context["user"] == demo and home.context["verified"] is True
+
+
+@pytest.mark.django_db
+def test_outbox_is_hidden_without_debug(client, settings):
+    settings.DEBUG = False
+    assert client.get("/outbox/").status_code == 404

@@ -147,5 +147,16 @@ def send_step_up_code(user: AbstractBaseUser, *, origin: Origin | None = None) -
     _send_code(user, _confirmed_device(user), "step_up", origin)
 
 
+def masked_address(address: str) -> str:
+    """``d***@example.com``: enough to recognise one's own address on a page."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+def pending_email_setup(user: AbstractBaseUser) -> EmailDevice | None:
+    """The user's e-mail method waiting for its confirmation code, if any."""
+    return EmailDevice.objects.filter(user_id=user.pk, confirmed=False).first()
+
+
 def has_email_method(user: AbstractBaseUser) -> bool:
     return EmailDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
