@@ -407,7 +407,10 @@ class ApiToken(models.Model):
     Tokens of one login share a ``family``; refreshing rotates within the
     family, and reusing a spent refresh token revokes the whole family.
     ``verified_at`` is when a second factor was last proven with this token
-    (step-up grace); a refreshed token inherits it.
+    (step-up grace); a refreshed token inherits it. ``password_digest`` is a
+    keyed digest of the user's password hash when the token was issued: a
+    password changed by any means (API, pages, admin, reset e-mail) makes the
+    token stop working, as for pending logins and trusted browsers.
     """
 
     user = models.ForeignKey(
@@ -422,6 +425,7 @@ class ApiToken(models.Model):
     verified_at = models.DateTimeField(null=True, blank=True)
     rotated_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    password_digest = models.CharField(max_length=64, default="")
 
     class Meta:
         verbose_name = _("API token")

@@ -1,0 +1,59 @@
+"""Permissions of the API: acting on one's own account, and step-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from ..flows import tokens
+from ..http import origin_from_request
+from ..models import ApiToken
+
+MFA_CODE_HEADER = "HTTP_X_MFA_CODE"
+SELF = "me"
+
+
+class IsAccountOwner(BasePermission):
+    """The ``{username}`` of the URL is ``me`` or the caller's own username.
+
+    Anything else is 403 ``permission_denied``, and no user is looked up, so
+    the answer is the same whether that user exists or not.
+    """
+
+    url_kwarg = "username"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        username = view.kwargs.get(self.url_kwarg)
+        if username is None or username == SELF or username == request.user.get_username():
+            return True
+        raise PermissionDenied()
+
+
+class StepUpRequired(BasePermission):
+    """A fresh second factor for a sensitive endpoint (Spryker-style ``X-MFA-Code``).
+
+    Needs a bearer token (:class:`~.authentication.BearerTokenAuthentication`).
+    Unless the token was verified within ``TWOSTEP_STEP_UP_GRACE``, the request
+    must carry a current code (TOTP or recovery) in ``X-MFA-Code``: missing is
+    403 ``mfa_code_missing``, wrong is 403 ``mfa_code_invalid``, and the check
+    counts for the user's back-off (429 ``too_many_attempts``). A code that is
+    sent is always checked, in the grace period too; a right one restarts the
+    grace for the token. A user without a method passes, unless
+    ``TWOSTEP_REQUIRED`` covers them: 403 ``not_enrolled``.
+
+    Put it after ``IsAuthenticated`` (and after any permission that decides
+    who may act), so no code is spent on a request refused anyway.
+    """
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        token = request.auth
+        if not isinstance(token, ApiToken):
+            return False
+        code = request.META.get(MFA_CODE_HEADER, "").strip() or None
+        tokens.require_step_up(token, code, origin=origin_from_request(request))
+        return True

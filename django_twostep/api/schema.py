@@ -1,0 +1,318 @@
+"""OpenAPI 3 descriptions of the API views, for drf-spectacular (an optional extra).
+
+Without drf-spectacular installed every decorator here does nothing, so the
+API works with Django REST framework alone. With it, each operation documents
+its request body (JSON, JSON:API or form), its success answer, every error it
+can answer in the envelope, and the ``Retry-After``, ``WWW-Authenticate`` and
+``Cache-Control`` response headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ..conf import twostep_settings
+from ..errors import CATALOGUE
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+try:
+    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+    from drf_spectacular.utils import (
+        OpenApiExample,
+        OpenApiParameter,
+        OpenApiResponse,
+        extend_schema,
+    )
+except ImportError:  # pragma: no cover - exercised by sites without the extra
+    extend_schema = None
+
+
+def _identity(function: F) -> F:
+    return function
+
+
+if extend_schema is None:  # pragma: no cover
+
+    def _operation(*args: Any, **kwargs: Any) -> Callable[[F], F]:
+        return _identity
+
+else:
+    from .serializers import (
+        ChallengeEnvelopeSerializer,
+        CodeSerializer,
+        ErrorEnvelopeSerializer,
+        LoginSerializer,
+        OptionalCodeSerializer,
+        RecoveryCodesRemainingSerializer,
+        RecoveryCodesSerializer,
+        RefreshSerializer,
+        TokenSerializer,
+        TOTPSetupSerializer,
+        TriggerSerializer,
+        TwoFactorSerializer,
+        TwoFactorStateSerializer,
+    )
+
+    class BearerTokenScheme(OpenApiAuthenticationExtension):
+        target_class = "django_twostep.api.authentication.BearerTokenAuthentication"
+        name = "bearerAuth"
+
+        def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+            return {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An access_token from POST auth/login.",
+            }
+
+    _BODY = ("validation_error", "parse_error", "unsupported_media_type")
+    _ALWAYS = ("not_acceptable", "too_many_attempts")
+    _AUTH = ("not_authenticated",)
+    # A {username} that cannot be one (it holds a "/" once decoded) is no path of ours.
+    _ACCOUNT = ("not_authenticated", "permission_denied", "not_found")
+
+    def _errors(codes: tuple[str, ...]) -> dict[int, Any]:
+        by_status: dict[int, list[str]] = {}
+        for code in codes:
+            by_status.setdefault(CATALOGUE[code].status, []).append(code)
+        return {
+            status: OpenApiResponse(
+                response=ErrorEnvelopeSerializer,
+                description="Error codes: " + ", ".join(f"`{c}`" for c in sorted(set(found))),
+            )
+            for status, found in by_status.items()
+        }
+
+    _HEADERS = [
+        OpenApiParameter(
+            "Cache-Control",
+            str,
+            OpenApiParameter.HEADER,
+            description="Always no-store: answers may carry tokens, secrets or codes.",
+            response=True,
+        ),
+        OpenApiParameter(
+            "Retry-After",
+            int,
+            OpenApiParameter.HEADER,
+            description="Whole seconds to wait before the next code can be checked.",
+            response=[429],
+        ),
+    ]
+    _WWW_AUTHENTICATE = OpenApiParameter(
+        "WWW-Authenticate",
+        str,
+        OpenApiParameter.HEADER,
+        description='Bearer realm="api"',
+        response=[401],
+    )
+    _X_OTP = OpenApiParameter(
+        "X-OTP",
+        str,
+        OpenApiParameter.HEADER,
+        description="A current code, instead of the code field (Acreto's way).",
+    )
+    _X_MFA_CODE = OpenApiParameter(
+        "X-MFA-Code",
+        str,
+        OpenApiParameter.HEADER,
+        description=(
+            "A current code (TOTP or recovery code). Needed unless the token was verified "
+            "within TWOSTEP_STEP_UP_GRACE; always checked when sent."
+        ),
+    )
+    _USERNAME = OpenApiParameter(
+        "username",
+        str,
+        OpenApiParameter.PATH,
+        description="Your username, URL-encoded (user%40example.com), or `me`.",
+        examples=[OpenApiExample("yourself", value="me")],
+    )
+
+    def _operation(
+        *,
+        summary: str,
+        description: str = "",
+        success: dict[int, Any],
+        errors: tuple[str, ...],
+        request: Any = None,
+        parameters: list[Any] | None = None,
+        tags: tuple[str, ...] = ("two-factor",),
+        auth: bool = True,
+        extra: dict[int, Any] | None = None,
+    ) -> Callable[[F], F]:
+        responses: dict[int, Any] = {**success, **_errors(errors + _ALWAYS)}
+        responses.update(extra or {})
+        headers = list(_HEADERS)
+        if 401 in responses:
+            headers.append(_WWW_AUTHENTICATE)
+        return extend_schema(
+            summary=summary,
+            description=description,
+            request=request,
+            responses=responses,
+            parameters=headers + (parameters or []),
+            tags=list(tags),
+            auth=None if auth else [],
+        )
+
+
+def _login_extra() -> dict[int, Any]:
+    if extend_schema is None:  # pragma: no cover
+        return {}
+    status = twostep_settings.API_CHALLENGE_STATUS
+    challenge = OpenApiResponse(
+        response=ChallengeEnvelopeSerializer,
+        description=(
+            "`two_factor_required` (status TWOSTEP_API_CHALLENGE_STATUS, 401 by default): "
+            "send a code with meta.two_factor_id to auth/two-factor, or repeat this request "
+            "with the code. Also `invalid_credentials` and `two_factor_expired` (401)."
+        ),
+    )
+    extra = {status: challenge}
+    if status != 401:
+        extra[401] = _errors(("invalid_credentials",))[401]
+    return extra
+
+
+def _token_ok(description: str) -> dict[int, Any]:
+    if extend_schema is None:  # pragma: no cover
+        return {}
+    return {200: OpenApiResponse(response=TokenSerializer, description=description)}
+
+
+def _ok(status: int, serializer: Any, description: str = "") -> dict[int, Any]:
+    if extend_schema is None:  # pragma: no cover
+        return {}
+    return {status: OpenApiResponse(response=serializer, description=description)}
+
+
+if extend_schema is None:  # pragma: no cover
+    login = two_factor = refresh = logout = _identity
+    otp_get = otp_post = otp_patch = otp_delete = _identity
+    recovery_get = recovery_post = trigger = _identity
+else:
+    login = _operation(
+        summary="Log in (password, and a code in the same request or the next)",
+        description=(
+            "Without a code, a user with two-factor gets `two_factor_required` with "
+            "`meta.two_factor_id`. With `code`, `auth_token` or the X-OTP header the login "
+            "completes at once (a wrong code is 400 `invalid_code`). Unknown user, inactive user "
+            "and wrong password all answer 401 `invalid_credentials`."
+        ),
+        request=LoginSerializer,
+        parameters=[_X_OTP],
+        success=_token_ok("The token payload (RFC 6749 section 5.1)."),
+        errors=("invalid_credentials", "invalid_code", *_BODY),
+        extra=_login_extra(),
+        tags=("auth",),
+        auth=False,
+    )
+    two_factor = _operation(
+        summary="Complete a login with its second factor",
+        description=(
+            "`two_factor_id` from the login answer and a code (TOTP or recovery code). A wrong "
+            "code spends one of the login's attempts (meta.attempts_left); an unknown, expired, "
+            "used or burned id is 401 `two_factor_expired`."
+        ),
+        request=TwoFactorSerializer,
+        parameters=[_X_OTP],
+        success=_token_ok("The token payload."),
+        errors=("two_factor_expired", "invalid_code", "method_not_available", *_BODY),
+        tags=("auth",),
+        auth=False,
+    )
+    refresh = _operation(
+        summary="Exchange a refresh token for a new pair",
+        description=(
+            "The refresh token is spent. Presenting a spent one again revokes every token "
+            "descending from the same login."
+        ),
+        request=RefreshSerializer,
+        success=_token_ok("A new token payload."),
+        errors=("invalid_grant", *_BODY),
+        tags=("auth",),
+        auth=False,
+    )
+    logout = _operation(
+        summary="Log out: revoke the presented token",
+        success=_ok(204, None, "Revoked."),
+        errors=_AUTH,
+        tags=("auth",),
+    )
+    otp_get = _operation(
+        summary="Two-factor state of an account",
+        parameters=[_USERNAME],
+        success=_ok(200, TwoFactorStateSerializer),
+        errors=_ACCOUNT,
+    )
+    otp_post = _operation(
+        summary="Generate a TOTP secret (pending until activated)",
+        description="A new call replaces a pending secret. 409 `already_enabled` when active.",
+        parameters=[_USERNAME],
+        success=_ok(201, TOTPSetupSerializer, "The secret, its otpauth URI and a QR code."),
+        errors=(*_ACCOUNT, "already_enabled"),
+    )
+    otp_patch = _operation(
+        summary="Activate TOTP with a first code",
+        description=(
+            "409 `not_enrolled` without a pending secret. Activating verifies the token used "
+            "(it starts a step-up grace period)."
+        ),
+        request=CodeSerializer,
+        parameters=[_USERNAME],
+        success=_ok(204, None, "Activated."),
+        errors=(*_ACCOUNT, "not_enrolled", "invalid_code", *_BODY),
+    )
+    otp_delete = _operation(
+        summary="Disable TOTP with a current TOTP or recovery code",
+        request=OptionalCodeSerializer,
+        parameters=[_USERNAME, _X_OTP],
+        success=_ok(204, None, "Disabled."),
+        errors=(*_ACCOUNT, "not_enrolled", "invalid_code", *_BODY),
+    )
+    recovery_get = _operation(
+        summary="How many recovery codes are left",
+        parameters=[_USERNAME],
+        success=_ok(200, RecoveryCodesRemainingSerializer),
+        errors=_ACCOUNT,
+    )
+    recovery_post = _operation(
+        summary="Replace the recovery codes (step-up)",
+        description="The old set stops working. The new codes are shown once.",
+        parameters=[_USERNAME, _X_MFA_CODE],
+        success=_ok(201, RecoveryCodesSerializer),
+        errors=(*_ACCOUNT, "not_enrolled", "mfa_code_missing", "mfa_code_invalid"),
+    )
+    trigger = _operation(
+        summary="Send a step-up code",
+        description=(
+            'Body `{"type": "email"}` or the JSON:API document `{"data": {"type": '
+            '"multi-factor-auth-trigger", "attributes": {"type": "email"}}}`. Users with a '
+            "confirmed e-mail method are e-mailed a code for X-MFA-Code (rate limited: 429 "
+            "`too_many_attempts` with Retry-After); others get `method_not_available`."
+        ),
+        request=TriggerSerializer,
+        success=_ok(204, None, "Sent."),
+        errors=(*_AUTH, "mfa_type_missing", "mfa_type_not_found", "method_not_available", *_BODY),
+    )
+
+
+def step_up(summary: str, **kwargs: Any) -> Callable[[F], F]:
+    """Document a site's own endpoint protected by :class:`~.permissions.StepUpRequired`.
+
+    ``kwargs`` go to ``extend_schema`` (e.g. ``request``); without drf-spectacular
+    this does nothing.
+    """
+    if extend_schema is None:  # pragma: no cover
+        return _identity
+    success = kwargs.pop("success", None) or _ok(204, None, "Done.")
+    return _operation(
+        summary=summary,
+        success=success,
+        errors=(*_AUTH, "not_enrolled", "mfa_code_missing", "mfa_code_invalid", *_BODY),
+        parameters=[_X_MFA_CODE],
+        tags=kwargs.pop("tags", ("account",)),
+        **kwargs,
+    )

@@ -1,0 +1,159 @@
+"""Request and response shapes of the API.
+
+Request serializers only check shapes (types, presence, lengths); every rule
+about users, codes and tokens is in :mod:`django_twostep.flows`. Strings must
+be JSON strings: a number where a code is expected is refused, so a code's
+leading zeros cannot be lost on the way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from ..flows.codes import MAX_CODE_LENGTH, METHODS
+from ..flows.tokens import MAX_TOKEN_LENGTH
+
+# Generous bounds that stop megabyte strings before they reach a hasher or the database.
+MAX_USERNAME_LENGTH = 254
+MAX_PASSWORD_LENGTH = 4096
+MAX_ID_LENGTH = 200
+
+
+class StringField(serializers.CharField):
+    """A CharField that accepts only strings (DRF's also takes numbers)."""
+
+    default_error_messages = {"invalid": "Not a valid string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _code_field(help_text: str, *, required: bool = False) -> StringField:
+    return StringField(
+        required=required,
+        allow_null=not required,
+        allow_blank=not required,
+        max_length=MAX_CODE_LENGTH,
+        help_text=help_text,
+    )
+
+
+class LoginSerializer(serializers.Serializer):
+    username = StringField(max_length=MAX_USERNAME_LENGTH, trim_whitespace=False)
+    password = StringField(
+        max_length=MAX_PASSWORD_LENGTH,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+    )
+    code = _code_field(
+        "A current code (TOTP or recovery code) to log in with one request. "
+        "The X-OTP header works too."
+    )
+    auth_token = _code_field("Alias of code (ShotGrid's name).")
+    grant_type = StringField(
+        required=False, max_length=50, help_text='Ignored; OAuth2 clients send "password".'
+    )
+
+
+class TwoFactorSerializer(serializers.Serializer):
+    two_factor_id = StringField(
+        max_length=MAX_ID_LENGTH, help_text="From meta.two_factor_id of the login answer."
+    )
+    code = _code_field("The code (TOTP, e-mailed or recovery code). The X-OTP header works too.")
+    method = serializers.ChoiceField(
+        choices=list(METHODS),
+        required=False,
+        allow_null=True,
+        help_text="Which kind of code this is; when absent, the code's form decides.",
+        # DRF's message repeats the input; ours never does.
+        error_messages={"invalid_choice": "Must be one of: " + ", ".join(METHODS) + "."},
+    )
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh_token = StringField(max_length=MAX_TOKEN_LENGTH * 2)
+    grant_type = StringField(
+        required=False, max_length=50, help_text='Ignored; OAuth2 clients send "refresh_token".'
+    )
+
+
+class CodeSerializer(serializers.Serializer):
+    code = _code_field("A current code.", required=True)
+
+
+class OptionalCodeSerializer(serializers.Serializer):
+    code = _code_field(
+        "A current TOTP or recovery code (or send it in the X-OTP header).",
+    )
+
+
+class TriggerSerializer(serializers.Serializer):
+    """The plain form; the JSON:API form wraps it in ``data.attributes``."""
+
+    type = serializers.JSONField(required=False, help_text='The kind of code to send: "email".')
+    method = serializers.JSONField(required=False, help_text="Alias of type.")
+
+
+# -- response shapes (for the OpenAPI schema) ----------------------------------
+
+
+class TokenSerializer(serializers.Serializer):
+    token_type = serializers.CharField(help_text='Always "Bearer".')
+    access_token = serializers.CharField()
+    expires_in = serializers.IntegerField(help_text="Seconds the access token lives.")
+    refresh_token = serializers.CharField()
+
+
+class TwoFactorStateSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    pending = serializers.BooleanField(help_text="A TOTP secret awaits its first code.")
+    methods = serializers.ListField(child=serializers.CharField())
+    recovery_codes_remaining = serializers.IntegerField()
+
+
+class TOTPSetupSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="Base32, for typing into the app by hand.")
+    url = serializers.CharField(help_text="The otpauth:// URI.")
+    barcode = serializers.CharField(help_text="The QR code as a base64 PNG (no data: prefix).")
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    codes = serializers.ListField(child=serializers.CharField(), help_text="Shown once.")
+
+
+class RecoveryCodesRemainingSerializer(serializers.Serializer):
+    remaining = serializers.IntegerField()
+
+
+class ErrorSourceSerializer(serializers.Serializer):
+    parameter = serializers.CharField(required=False)
+    pointer = serializers.CharField(required=False)
+    header = serializers.CharField(required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="The HTTP status, as a string.")
+    code = serializers.CharField(help_text="A stable code from the error catalogue.")
+    title = serializers.CharField()
+    detail = serializers.CharField()
+    source = ErrorSourceSerializer(required=False)
+    meta = serializers.DictField(required=False)
+
+
+class ErrorEnvelopeSerializer(serializers.Serializer):
+    errors = ErrorSerializer(many=True)
+
+
+class ChallengeMetaSerializer(serializers.Serializer):
+    two_factor_id = serializers.CharField()
+    methods = serializers.ListField(child=serializers.CharField())
+    expires_in = serializers.IntegerField()
+
+
+class ChallengeEnvelopeSerializer(serializers.Serializer):
+    errors = ErrorSerializer(many=True)
+    meta = ChallengeMetaSerializer(required=False, help_text="Only with two_factor_required.")

@@ -1,0 +1,315 @@
+"""The API views: thin glue between HTTP and :mod:`django_twostep.flows`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+from rest_framework.views import APIView
+
+from .. import clock, flows
+from ..conf import twostep_settings
+from ..errors import FlowError
+from ..flows import tokens
+from ..flows.email import send_step_up_code
+from ..http import origin_from_request
+from ..models import ApiToken
+from . import schema
+from .authentication import BearerTokenAuthentication
+from .exceptions import JSONAPI_POINTER, error_object, error_response, exception_handler
+from .parsers import FormParser, JSONAPIParser, JSONParser, MultiPartParser
+from .permissions import IsAccountOwner, StepUpRequired
+from .renderers import JSONAPIRenderer, JSONRenderer
+from .serializers import (
+    CodeSerializer,
+    LoginSerializer,
+    OptionalCodeSerializer,
+    RefreshSerializer,
+    TwoFactorSerializer,
+)
+
+OTP_HEADER = "HTTP_X_OTP"
+TRIGGER_TYPES = ("email",)
+SENSITIVE_FIELDS = ("password", "new_password", "code", "auth_token", "refresh_token")
+
+
+def _unwrap_jsonapi(data: Any) -> tuple[Any, bool]:
+    """``{"data": {"attributes": {...}}}`` -> the attributes (JSON:API request documents)."""
+    if isinstance(data, Mapping) and set(data) == {"data"}:
+        resource = data["data"]
+        if isinstance(resource, Mapping) and isinstance(resource.get("attributes"), Mapping):
+            return resource["attributes"], True
+    return data, False
+
+
+@method_decorator(sensitive_post_parameters(*SENSITIVE_FIELDS), name="dispatch")
+class TwoStepAPIView(APIView):
+    """Base of django-twostep's API views; a site may build its own endpoints on it.
+
+    Bearer-token authentication; JSON, JSON:API and form (urlencoded or
+    multipart) bodies; JSON answers; every error in the envelope of
+    :mod:`.exceptions` (through this view's exception handler only: the site's
+    ``EXCEPTION_HANDLER`` stays as it is for its other views); and
+    ``Cache-Control: no-store`` on every answer, since most carry a token, a
+    secret or recovery codes.
+    """
+
+    authentication_classes = (BearerTokenAuthentication,)
+    permission_classes = (IsAuthenticated,)
+    parser_classes = (JSONParser, JSONAPIParser, FormParser, MultiPartParser)
+    renderer_classes = (JSONRenderer, JSONAPIRenderer)
+    # Where validation errors point; "/data/attributes" for JSON:API bodies.
+    body_pointer_prefix = ""
+
+    def get_exception_handler(self) -> Any:
+        return exception_handler
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        response["Pragma"] = "no-cache"
+        return response
+
+    def body(self) -> Any:
+        """The request body, unwrapped from a JSON:API document when it is one."""
+        data, wrapped = _unwrap_jsonapi(self.request.data)
+        if wrapped:
+            self.body_pointer_prefix = JSONAPI_POINTER
+        return data
+
+    def validated(self, serializer_class: type[Serializer]) -> dict[str, Any]:
+        """The body checked by ``serializer_class``, or a ``validation_error``."""
+        serializer = serializer_class(data=self.body())
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def header_code(self) -> str | None:
+        """A code sent in the ``X-OTP`` header (Acreto's way), if any."""
+        return self.request.META.get(OTP_HEADER, "").strip() or None
+
+    def origin(self) -> flows.Origin:
+        return origin_from_request(self.request)
+
+    def token_response(self, issued: tokens.IssuedTokens) -> Response:
+        return Response(issued.payload(), status=status.HTTP_200_OK)
+
+
+class LoginView(TwoStepAPIView):
+    """``POST auth/login``: password, and the second factor in the same request or the next.
+
+    With a code (``code``, ``auth_token`` or ``X-OTP``) the login completes in
+    one request; without one, a user with an active method gets the
+    ``two_factor_required`` answer (status ``TWOSTEP_API_CHALLENGE_STATUS``)
+    with ``meta.two_factor_id`` for ``POST auth/two-factor``.
+    """
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @schema.login
+    def post(self, request: Request) -> Response:
+        data = self.validated(LoginSerializer)
+        # Unknown, inactive and wrong-password users look alike: Django's
+        # ModelBackend runs the hasher for an unknown username too.
+        user = authenticate(request._request, username=data["username"], password=data["password"])
+        if user is None:
+            raise FlowError("invalid_credentials")
+        code = data.get("code") or data.get("auth_token") or self.header_code()
+        origin = self.origin()
+        if code is None:
+            pending = flows.begin_login(user, origin=origin)
+            if pending is None:
+                return self.token_response(tokens.issue_tokens(user))
+            return self.challenge_response(pending)
+        if not flows.has_two_factor(user):
+            return self.token_response(tokens.issue_tokens(user))
+        flows.verify_second_factor(user, code, origin=origin)
+        return self.token_response(tokens.issue_tokens(user, verified_at=clock.now()))
+
+    def challenge_response(self, pending: flows.PendingLogin) -> Response:
+        challenge_status = twostep_settings.API_CHALLENGE_STATUS
+        meta = {
+            "two_factor_id": pending.id,
+            "methods": pending.methods,
+            "expires_in": pending.expires_in,
+        }
+        error = error_object("two_factor_required", status=challenge_status)
+        return error_response([error], challenge_status, meta=meta)
+
+
+class TwoFactorLoginView(TwoStepAPIView):
+    """``POST auth/two-factor``: complete a pending login with its code (no password hashing)."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @schema.two_factor
+    def post(self, request: Request) -> Response:
+        data = self.validated(TwoFactorSerializer)
+        code = data.get("code") or self.header_code()
+        if code is None:
+            raise ValidationError({"code": ["This field is required."]})
+        method = data.get("method")
+        if method == "email":
+            # Refused before any code is compared (and the id's own answer first).
+            challenge = flows.pending_login(data["two_factor_id"])
+            if method not in flows.active_methods(challenge.user):
+                raise FlowError("method_not_available", parameter="method")
+        result = flows.verify_login_code(
+            data["two_factor_id"], code, method=method, origin=self.origin()
+        )
+        return self.token_response(tokens.issue_tokens(result.user, verified_at=clock.now()))
+
+
+class RefreshView(TwoStepAPIView):
+    """``POST auth/token/refresh``: spend a refresh token for a new pair."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @schema.refresh
+    def post(self, request: Request) -> Response:
+        data = self.validated(RefreshSerializer)
+        return self.token_response(tokens.refresh_tokens(data["refresh_token"]))
+
+
+class LogoutView(TwoStepAPIView):
+    """``POST auth/logout``: revoke the presented token (and its refresh token)."""
+
+    @schema.logout
+    def post(self, request: Request) -> Response:
+        if isinstance(request.auth, ApiToken):
+            tokens.revoke_token(request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AccountView(TwoStepAPIView):
+    """Base of the ``users/{username}/...`` views: only one's own account."""
+
+    permission_classes = (IsAuthenticated, IsAccountOwner)
+
+
+class TOTPView(AccountView):
+    """``users/{username}/otp``: state, set-up, activation and removal of TOTP (Acreto)."""
+
+    @schema.otp_get
+    def get(self, request: Request, username: str) -> Response:
+        state = flows.two_factor_state(request.user)
+        return Response(
+            {
+                "enabled": state.enabled,
+                "pending": state.pending,
+                "methods": state.methods,
+                "recovery_codes_remaining": state.recovery_codes_remaining,
+            }
+        )
+
+    @schema.otp_post
+    def post(self, request: Request, username: str) -> Response:
+        enrollment = flows.begin_totp_setup(request.user)
+        body = {
+            "secret": enrollment.secret,
+            "url": enrollment.uri,
+            "barcode": enrollment.qr_png_base64(),
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @schema.otp_patch
+    def patch(self, request: Request, username: str) -> Response:
+        data = self.validated(CodeSerializer)
+        flows.activate_totp(request.user, data["code"], origin=self.origin())
+        # Proving the new method with this token counts as a verification.
+        if isinstance(request.auth, ApiToken):
+            tokens.mark_verified(request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @schema.otp_delete
+    def delete(self, request: Request, username: str) -> Response:
+        data = self.validated(OptionalCodeSerializer)
+        code = data.get("code") or self.header_code()
+        if code is None:
+            raise ValidationError({"code": ["This field is required."]})
+        flows.disable_totp(request.user, code, origin=self.origin())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RecoveryCodesView(AccountView):
+    """``users/{username}/recovery-codes``: how many are left; a new set (step-up)."""
+
+    def get_permissions(self) -> list[Any]:
+        permissions = super().get_permissions()
+        if self.request.method == "POST":
+            permissions.append(StepUpRequired())
+        return permissions
+
+    @schema.recovery_get
+    def get(self, request: Request, username: str) -> Response:
+        return Response({"remaining": flows.recovery_codes_remaining(request.user)})
+
+    @schema.recovery_post
+    def post(self, request: Request, username: str) -> Response:
+        codes = flows.regenerate_recovery_codes(request.user)
+        return Response({"codes": codes}, status=status.HTTP_201_CREATED)
+
+
+class MFATriggerView(TwoStepAPIView):
+    """``POST mfa/trigger``: send a step-up code (Spryker's multi-factor-auth-trigger).
+
+    Only e-mail codes can be sent; a user without a confirmed e-mail method is
+    told ``method_not_available``. Sending is rate limited per user (429 with
+    ``Retry-After``), counting every code e-mailed to them.
+    """
+
+    @schema.trigger
+    def post(self, request: Request) -> Response:
+        body = self.body()
+        if not isinstance(body, Mapping):
+            raise ValidationError(["Expected a JSON object."])
+        field = self._requested_type(body)
+        try:
+            send_step_up_code(request.user, origin=self.origin())
+        except FlowError as error:
+            if error.code == "method_not_available":
+                error.parameter = field
+            raise
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _requested_type(self, body: Mapping[str, Any]) -> str:
+        """Check the requested type (``type``, or its alias ``method``); the field used."""
+        kind = body.get("type")
+        field = "type"
+        if kind in (None, "") and body.get("method") not in (None, ""):
+            kind, field = body["method"], "method"
+        if kind in (None, ""):
+            raise FlowError("mfa_type_missing", parameter="type")
+        if not isinstance(kind, str):
+            raise ValidationError({field: ["Not a valid string."]})
+        if kind not in TRIGGER_TYPES:
+            if field == "method":
+                raise ValidationError({"method": ["Unknown method."]})
+            raise FlowError("mfa_type_not_found", parameter="type")
+        return field
+
+
+class NotFoundView(TwoStepAPIView):
+    """Any other path under ``auth/``, ``users/`` and ``mfa/``: 404 in the envelope."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    schema = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise NotFound()

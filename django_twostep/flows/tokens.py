@@ -1,0 +1,263 @@
+"""API bearer tokens: issue, authenticate, refresh with rotation, revoke, step-up.
+
+A login issues an access/refresh pair: two opaque random strings of 256 bits,
+stored only as keyed digests on one :class:`~django_twostep.models.ApiToken`
+row. Pairs descending from one login share a ``family``.
+
+Rules (each is tested in ``tests/api/``):
+
+- An access token works until it expires, its pair is refreshed (rotated) or
+  revoked, its user becomes inactive, or its user's password changes.
+- Refreshing spends the refresh token (one conditional ``UPDATE``) and issues
+  a new pair in the same family that keeps the parent's ``verified_at``, so
+  refreshing never restarts the step-up grace.
+- Presenting a spent refresh token again is treated as theft: the whole
+  family is revoked, the newest pair included. Two requests racing with one
+  refresh token count as such a reuse: at most one of them gets a new pair,
+  and the family ends revoked either way.
+- ``verified_at`` is set by a login that passed a second factor, by
+  activating a method with the token, and by a good ``X-MFA-Code``.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+
+from .. import clock, crypto
+from ..conf import twostep_settings
+from ..errors import FlowError, Throttled
+from ..models import ApiToken
+from .codes import Verification, verify_second_factor
+from .events import Origin
+from .login import PASSWORD_PURPOSE
+from .policy import StepUp, step_up_status
+
+logger = logging.getLogger("django_twostep.tokens")
+
+ACCESS_PURPOSE = "api-access-token"
+REFRESH_PURPOSE = "api-refresh-token"
+TOKEN_BYTES = 32  # 256 bits
+# token_urlsafe(32) is 43 characters; anything much longer is refused unread.
+MAX_TOKEN_LENGTH = 100
+_TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    """A freshly issued pair. The raw strings exist only here, never in the database."""
+
+    token: ApiToken
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+    def payload(self) -> dict[str, Any]:
+        """The RFC 6749 section 5.1 token response body."""
+        return {
+            "token_type": "Bearer",
+            "access_token": self.access_token,
+            "expires_in": self.expires_in,
+            "refresh_token": self.refresh_token,
+        }
+
+
+def _password_digests(user: AbstractBaseUser) -> list[str]:
+    return crypto.digests(user.password or "", purpose=PASSWORD_PURPOSE)
+
+
+def _well_formed(raw: object) -> bool:
+    return (
+        isinstance(raw, str)
+        and 0 < len(raw) <= MAX_TOKEN_LENGTH
+        and all(c in _TOKEN_ALPHABET for c in raw)
+    )
+
+
+def issue_tokens(
+    user: AbstractBaseUser,
+    *,
+    verified_at: datetime | None = None,
+    family: uuid.UUID | None = None,
+) -> IssuedTokens:
+    """Issue a new access/refresh pair for ``user``.
+
+    ``verified_at`` is when a second factor was proven for this login (None:
+    never); ``family`` continues an existing lineage (refresh), else a new one
+    starts.
+    """
+    access = secrets.token_urlsafe(TOKEN_BYTES)
+    refresh = secrets.token_urlsafe(TOKEN_BYTES)
+    now = clock.now()
+    access_ttl = twostep_settings.ACCESS_TOKEN_TTL
+    token = ApiToken.objects.create(
+        user=user,
+        family=family or uuid.uuid4(),
+        access_digest=crypto.digest(access, purpose=ACCESS_PURPOSE),
+        refresh_digest=crypto.digest(refresh, purpose=REFRESH_PURPOSE),
+        password_digest=_password_digests(user)[0],
+        created_at=now,
+        access_expires_at=now + timedelta(seconds=access_ttl),
+        refresh_expires_at=now + timedelta(seconds=twostep_settings.REFRESH_TOKEN_TTL),
+        verified_at=verified_at,
+    )
+    return IssuedTokens(
+        token=token, access_token=access, refresh_token=refresh, expires_in=access_ttl
+    )
+
+
+def _user_still_valid(token: ApiToken) -> bool:
+    user = token.user
+    return bool(user.is_active) and token.password_digest in _password_digests(user)
+
+
+def authenticate_access_token(raw: object) -> ApiToken | None:
+    """The live token row for access token ``raw`` (its ``user`` loaded), or None.
+
+    Exactly one query (none for a malformed token).
+    """
+    if not _well_formed(raw):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(
+            access_digest__in=crypto.digests(raw, purpose=ACCESS_PURPOSE),
+            revoked_at__isnull=True,
+            rotated_at__isnull=True,
+            access_expires_at__gt=clock.now(),
+        )
+        .first()
+    )
+    if token is None or not _user_still_valid(token):
+        return None
+    return token
+
+
+def refresh_tokens(raw: object) -> IssuedTokens:
+    """Spend refresh token ``raw`` and issue the next pair of its family.
+
+    Raises ``invalid_grant`` for a token that is unknown, expired, revoked or
+    already spent; a spent one also revokes its whole family.
+    """
+    if not _well_formed(raw):
+        raise FlowError("invalid_grant", parameter="refresh_token")
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(refresh_digest__in=crypto.digests(raw, purpose=REFRESH_PURPOSE))
+        .first()
+    )
+    if token is None or token.revoked_at is not None:
+        raise FlowError("invalid_grant", parameter="refresh_token")
+    if token.rotated_at is not None:
+        _revoke_reused_family(token)
+        raise FlowError("invalid_grant", parameter="refresh_token")
+    if token.refresh_expires_at <= clock.now() or not _user_still_valid(token):
+        raise FlowError("invalid_grant", parameter="refresh_token")
+    with transaction.atomic():
+        # The conditional UPDATE is the whole race protection: of the requests
+        # holding this refresh token, exactly one changes the row. The new pair
+        # is created in the same transaction, so a loser, who can only see the
+        # row spent after that commit, revokes the new pair with the family.
+        won = ApiToken.objects.filter(
+            pk=token.pk, rotated_at__isnull=True, revoked_at__isnull=True
+        ).update(rotated_at=clock.now())
+        issued = (
+            issue_tokens(token.user, verified_at=token.verified_at, family=token.family)
+            if won
+            else None
+        )
+    if issued is None:
+        _revoke_reused_family(token)
+        raise FlowError("invalid_grant", parameter="refresh_token")
+    return issued
+
+
+def _revoke_reused_family(token: ApiToken) -> None:
+    revoked = revoke_family(token.family)
+    logger.warning(
+        "twostep refresh token reused: token family revoked user=%s tokens=%s",
+        token.user_id,
+        revoked,
+    )
+
+
+def revoke_family(family: uuid.UUID) -> int:
+    """Revoke every pair of a family (one login's lineage); returns how many rows changed."""
+    return ApiToken.objects.filter(family=family, revoked_at__isnull=True).update(
+        revoked_at=clock.now()
+    )
+
+
+def revoke_token(token: ApiToken) -> None:
+    """Log out: the presented pair and its whole family stop working."""
+    revoke_family(token.family)
+
+
+def revoke_user_tokens(user: AbstractBaseUser, *, keep: ApiToken | None = None) -> int:
+    """Revoke all of ``user``'s tokens, except the pair ``keep``; returns how many."""
+    tokens = ApiToken.objects.filter(user_id=user.pk, revoked_at__isnull=True)
+    if keep is not None:
+        tokens = tokens.exclude(pk=keep.pk)
+    return tokens.update(revoked_at=clock.now())
+
+
+def password_changed(user: AbstractBaseUser, *, keep: ApiToken | None = None) -> None:
+    """After ``user``'s password changed (and was saved) through the token ``keep``.
+
+    Every other token is revoked; ``keep`` goes on working. Tokens notice a
+    password changed elsewhere by themselves (``password_digest``).
+    """
+    with transaction.atomic():
+        revoke_user_tokens(user, keep=keep)
+        if keep is not None:
+            keep.password_digest = _password_digests(user)[0]
+            ApiToken.objects.filter(pk=keep.pk).update(password_digest=keep.password_digest)
+
+
+def mark_verified(token: ApiToken, at: datetime | None = None) -> None:
+    """Record that a second factor was just proven with ``token`` (starts the grace)."""
+    token.verified_at = at or clock.now()
+    ApiToken.objects.filter(pk=token.pk).update(verified_at=token.verified_at)
+
+
+def require_step_up(
+    token: ApiToken, code: str | None, *, origin: Origin | None = None
+) -> Verification | None:
+    """Let a sensitive action through, or raise why not.
+
+    ``code`` is the ``X-MFA-Code`` sent (None: none). A user without a method
+    passes (the code is ignored) unless ``TWOSTEP_REQUIRED`` covers them:
+    ``not_enrolled`` (403). Otherwise a code that was sent is always checked,
+    under the user's back-off; a right one restarts the grace for ``token``.
+    Without a code, the token must have been verified within
+    ``TWOSTEP_STEP_UP_GRACE``: else ``mfa_code_missing``. Raises
+    ``mfa_code_invalid`` (403) for a wrong code and ``too_many_attempts``.
+    """
+    user = token.user
+    status = step_up_status(user, token.verified_at)
+    if status is StepUp.NOTHING_TO_STEP_UP_TO:
+        return None
+    if status is StepUp.NOT_ENROLLED:
+        raise FlowError("not_enrolled", status=403)
+    if code is None:
+        if status is StepUp.FRESH:
+            return None
+        raise FlowError("mfa_code_missing", parameter="X-MFA-Code")
+    try:
+        verification = verify_second_factor(user, code, origin=origin)
+    except Throttled as error:
+        error.parameter = "X-MFA-Code"
+        raise
+    except FlowError as error:
+        if error.code != "invalid_code":
+            raise
+        raise FlowError("mfa_code_invalid", parameter="X-MFA-Code") from None
+    mark_verified(token)
+    return verification
