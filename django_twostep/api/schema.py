@@ -48,6 +48,7 @@ else:
         RecoveryCodesRemainingSerializer,
         RecoveryCodesSerializer,
         RefreshSerializer,
+        SendCodeSerializer,
         TokenSerializer,
         TOTPSetupSerializer,
         TriggerSerializer,
@@ -192,6 +193,7 @@ if extend_schema is None:  # pragma: no cover
     login = two_factor = refresh = logout = _identity
     otp_get = otp_post = otp_patch = otp_delete = _identity
     recovery_get = recovery_post = trigger = _identity
+    two_factor_send = email_otp_post = email_otp_patch = email_otp_delete = _identity
 else:
     login = _operation(
         summary="Log in (password, and a code in the same request or the next)",
@@ -296,6 +298,45 @@ else:
         request=TriggerSerializer,
         success=_ok(204, None, "Sent."),
         errors=(*_AUTH, "mfa_type_missing", "mfa_type_not_found", "method_not_available", *_BODY),
+    )
+    two_factor_send = _operation(
+        summary="E-mail a code for a pending login",
+        description=(
+            "For a user with a confirmed e-mail method (`meta.methods` lists `email`); the code "
+            "then goes to auth/two-factor. Others get `method_not_available`; a dead "
+            "`two_factor_id` is 401 `two_factor_expired`. Rate limited per user: 429 "
+            "`too_many_attempts` with Retry-After."
+        ),
+        request=SendCodeSerializer,
+        success=_ok(204, None, "Sent."),
+        errors=("two_factor_expired", "method_not_available", *_BODY),
+        tags=("auth",),
+        auth=False,
+    )
+    email_otp_post = _operation(
+        summary="E-mail a confirmation code to the account's address",
+        description=(
+            "Starts (or restarts) the e-mail method; PATCH with the code confirms it. "
+            "`method_not_available` without an address, 409 `already_enabled` when on, 429 "
+            "`too_many_attempts` with Retry-After when codes were sent too often."
+        ),
+        parameters=[_USERNAME],
+        success=_ok(202, None, "Sent."),
+        errors=(*_ACCOUNT, "method_not_available", "already_enabled"),
+    )
+    email_otp_patch = _operation(
+        summary="Confirm the e-mail method with the code that was sent",
+        description="Confirming verifies the token used (it starts a step-up grace period).",
+        request=CodeSerializer,
+        parameters=[_USERNAME],
+        success=_ok(204, None, "Confirmed."),
+        errors=(*_ACCOUNT, "not_enrolled", "already_enabled", "invalid_code", *_BODY),
+    )
+    email_otp_delete = _operation(
+        summary="Remove the e-mail method",
+        parameters=[_USERNAME],
+        success=_ok(204, None, "Removed."),
+        errors=(*_ACCOUNT, "not_enrolled"),
     )
 
 

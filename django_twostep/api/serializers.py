@@ -74,6 +74,19 @@ class TwoFactorSerializer(serializers.Serializer):
     )
 
 
+class SendCodeSerializer(serializers.Serializer):
+    two_factor_id = StringField(
+        max_length=MAX_ID_LENGTH, help_text="From meta.two_factor_id of the login answer."
+    )
+    method = serializers.ChoiceField(
+        choices=list(METHODS),
+        required=False,
+        allow_null=True,
+        help_text='Only "email" codes can be sent (the default).',
+        error_messages={"invalid_choice": "Must be one of: " + ", ".join(METHODS) + "."},
+    )
+
+
 class RefreshSerializer(serializers.Serializer):
     refresh_token = StringField(max_length=MAX_TOKEN_LENGTH * 2)
     grant_type = StringField(

@@ -14,6 +14,7 @@ app_name = "twostep-api"
 urlpatterns = [
     path("auth/login", views.LoginView.as_view(), name="login"),
     path("auth/two-factor", views.TwoFactorLoginView.as_view(), name="two-factor"),
+    path("auth/two-factor/send", views.TwoFactorSendView.as_view(), name="two-factor-send"),
     path("auth/token/refresh", views.RefreshView.as_view(), name="token-refresh"),
     path("auth/logout", views.LogoutView.as_view(), name="logout"),
     path("users/<str:username>/otp", views.TOTPView.as_view(), name="otp"),
@@ -22,6 +23,7 @@ urlpatterns = [
         views.RecoveryCodesView.as_view(),
         name="recovery-codes",
     ),
+    path("users/<str:username>/email-otp", views.EmailOTPView.as_view(), name="email-otp"),
     path("mfa/trigger", views.MFATriggerView.as_view(), name="mfa-trigger"),
     re_path(r"^(?:auth|users|mfa)(?:/.*)?$", views.NotFoundView.as_view(), name="not-found"),
 ]

@@ -20,8 +20,8 @@ from rest_framework.views import APIView
 from .. import clock, flows
 from ..conf import twostep_settings
 from ..errors import FlowError
+from ..flows import email as email_flows
 from ..flows import tokens
-from ..flows.email import send_step_up_code
 from ..http import origin_from_request
 from ..models import ApiToken
 from . import schema
@@ -35,6 +35,7 @@ from .serializers import (
     LoginSerializer,
     OptionalCodeSerializer,
     RefreshSerializer,
+    SendCodeSerializer,
     TwoFactorSerializer,
 )
 
@@ -173,6 +174,22 @@ class TwoFactorLoginView(TwoStepAPIView):
         return self.token_response(tokens.issue_tokens(result.user, verified_at=clock.now()))
 
 
+class TwoFactorSendView(TwoStepAPIView):
+    """``POST auth/two-factor/send``: e-mail a code for a pending login (Etna's second channel)."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @schema.two_factor_send
+    def post(self, request: Request) -> Response:
+        data = self.validated(SendCodeSerializer)
+        if data.get("method") not in (None, "email"):
+            flows.pending_login(data["two_factor_id"])  # a dead id answers that first
+            raise FlowError("method_not_available", parameter="method")
+        email_flows.send_login_code(data["two_factor_id"], origin=self.origin())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class RefreshView(TwoStepAPIView):
     """``POST auth/token/refresh``: spend a refresh token for a new pair."""
 
@@ -264,6 +281,29 @@ class RecoveryCodesView(AccountView):
         return Response({"codes": codes}, status=status.HTTP_201_CREATED)
 
 
+class EmailOTPView(AccountView):
+    """``users/{username}/email-otp``: send a confirmation code, confirm it, remove the method."""
+
+    @schema.email_otp_post
+    def post(self, request: Request, username: str) -> Response:
+        email_flows.begin_email_setup(request.user, origin=self.origin())
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+    @schema.email_otp_patch
+    def patch(self, request: Request, username: str) -> Response:
+        data = self.validated(CodeSerializer)
+        email_flows.confirm_email_setup(request.user, data["code"], origin=self.origin())
+        # Confirming a method with this token counts as a verification, like TOTP's.
+        if isinstance(request.auth, ApiToken):
+            tokens.mark_verified(request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @schema.email_otp_delete
+    def delete(self, request: Request, username: str) -> Response:
+        email_flows.remove_email_method(request.user, origin=self.origin())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class MFATriggerView(TwoStepAPIView):
     """``POST mfa/trigger``: send a step-up code (Spryker's multi-factor-auth-trigger).
 
@@ -279,7 +319,7 @@ class MFATriggerView(TwoStepAPIView):
             raise ValidationError(["Expected a JSON object."])
         field = self._requested_type(body)
         try:
-            send_step_up_code(request.user, origin=self.origin())
+            email_flows.send_step_up_code(request.user, origin=self.origin())
         except FlowError as error:
             if error.code == "method_not_available":
                 error.parameter = field

@@ -216,6 +216,7 @@ def _endpoints():
     return [
         ("post", LOGIN),
         ("post", TWO_FACTOR),
+        ("post", TWO_FACTOR + "/send"),
         ("post", REFRESH),
         ("post", LOGOUT),
         ("get", otp_url()),
@@ -225,6 +226,9 @@ def _endpoints():
         ("get", recovery_url()),
         ("post", recovery_url()),
         ("post", TRIGGER),
+        ("post", "/api/v1/users/me/email-otp"),
+        ("patch", "/api/v1/users/me/email-otp"),
+        ("delete", "/api/v1/users/me/email-otp"),
         ("patch", PASSWORD),
     ]
 

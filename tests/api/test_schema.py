@@ -14,6 +14,7 @@ pytest.importorskip("drf_spectacular")  # the "openapi" extra; part of the "test
 OPERATIONS = {
     ("/api/v1/auth/login", "post"),
     ("/api/v1/auth/two-factor", "post"),
+    ("/api/v1/auth/two-factor/send", "post"),
     ("/api/v1/auth/token/refresh", "post"),
     ("/api/v1/auth/logout", "post"),
     ("/api/v1/users/{username}/otp", "get"),
@@ -22,6 +23,9 @@ OPERATIONS = {
     ("/api/v1/users/{username}/otp", "delete"),
     ("/api/v1/users/{username}/recovery-codes", "get"),
     ("/api/v1/users/{username}/recovery-codes", "post"),
+    ("/api/v1/users/{username}/email-otp", "post"),
+    ("/api/v1/users/{username}/email-otp", "patch"),
+    ("/api/v1/users/{username}/email-otp", "delete"),
     ("/api/v1/mfa/trigger", "post"),
     ("/api/v1/me/password", "patch"),
 }

@@ -1,0 +1,202 @@
+"""The e-mail method through the API: users/{username}/email-otp and auth/two-factor/send.
+
+Codes are read from Django's test outbox, as a person reads their mailbox.
+"""
+
+import json
+import logging
+
+import pytest
+from django.core import mail
+from rest_framework.test import APIClient
+
+from django_twostep import clock, flows
+from django_twostep.models import ApiToken
+from django_twostep.testing import TEST_PASSWORD
+
+from .conftest import LOGIN, TWO_FACTOR, bearer, codes, last_emailed_code
+
+SEND = "/api/v1/auth/two-factor/send"
+
+
+def email_url(username: str = "me") -> str:
+    return f"/api/v1/users/{username}/email-otp"
+
+
+def start_login(user) -> dict:
+    response = APIClient().post(
+        LOGIN, {"username": user.get_username(), "password": TEST_PASSWORD}, format="json"
+    )
+    assert response.status_code == 401
+    return response.json()["meta"]
+
+
+def test_enrol_by_confirming_the_address(plain_api, plain_user):
+    response = plain_api.post(email_url())
+    assert response.status_code == 202
+    assert mail.outbox[-1].to == ["bob@example.com"]
+    assert plain_api.get("/api/v1/users/me/otp").json()["pending"] is True
+    response = plain_api.patch(email_url(), {"code": last_emailed_code()}, format="json")
+    assert response.status_code == 204
+    state = plain_api.get("/api/v1/users/me/otp").json()
+    assert state["enabled"] is True and state["methods"] == ["email"]
+    assert state["recovery_codes_remaining"] == 10
+    # Confirming a method with this token verified it (step-up grace starts).
+    assert ApiToken.objects.get(user=plain_user).verified_at == clock.now()
+
+
+@pytest.mark.parametrize("kind", ["json", "jsonapi", "form"])
+def test_confirm_accepts_every_body_format(plain_api, kind):
+    plain_api.post(email_url())
+    code = last_emailed_code()
+    if kind == "jsonapi":
+        body = {"data": {"type": "email-otp", "attributes": {"code": code}}}
+        response = plain_api.patch(
+            email_url(), json.dumps(body), content_type="application/vnd.api+json"
+        )
+    elif kind == "form":
+        response = plain_api.patch(email_url(), {"code": code}, format="multipart")
+    else:
+        response = plain_api.patch(email_url(), {"code": code}, format="json")
+    assert response.status_code == 204, response.content
+
+
+def test_wrong_confirmation_code(plain_api, plain_user):
+    plain_api.post(email_url())
+    wrong = "000000" if last_emailed_code() != "000000" else "111111"
+    response = plain_api.patch(email_url(), {"code": wrong}, format="json")
+    assert response.status_code == 400 and codes(response) == ["invalid_code"]
+    assert not flows.has_two_factor(plain_user)
+
+
+def test_confirm_without_a_pending_method_is_not_enrolled(plain_api):
+    response = plain_api.patch(email_url(), {"code": "123456"}, format="json")
+    assert response.status_code == 409 and codes(response) == ["not_enrolled"]
+
+
+def test_user_without_an_address_gets_method_not_available(plain_api, plain_user):
+    plain_user.email = ""
+    plain_user.save()
+    response = plain_api.post(email_url())
+    assert response.status_code == 400 and codes(response) == ["method_not_available"]
+    assert not mail.outbox
+
+
+def test_post_when_on_is_already_enabled(email_user, twostep_clock):
+    from django_twostep.flows import tokens
+
+    api = bearer(APIClient(), tokens.issue_tokens(email_user).access_token)
+    response = api.post(email_url())
+    assert response.status_code == 409 and codes(response) == ["already_enabled"]
+
+
+def test_resend_is_rate_limited_with_retry_after(plain_api, twostep_clock):
+    assert plain_api.post(email_url()).status_code == 202
+    twostep_clock.advance(12.5)
+    response = plain_api.post(email_url())
+    assert response.status_code == 429 and codes(response) == ["too_many_attempts"]
+    assert response["Retry-After"] == "18"  # 17.5 s left, rounded up
+    assert len(mail.outbox) == 1
+
+
+def test_delete_removes_the_method(email_user):
+    from django_twostep.flows import tokens
+
+    api = bearer(APIClient(), tokens.issue_tokens(email_user).access_token)
+    assert api.delete(email_url()).status_code == 204
+    assert not flows.has_two_factor(email_user)
+    response = api.delete(email_url())
+    assert response.status_code == 409 and codes(response) == ["not_enrolled"]
+
+
+def test_another_users_path_is_forbidden(plain_api, email_user):
+    for username in ("erin", "nobody-at-all"):
+        for method in ("post", "patch", "delete"):
+            response = getattr(plain_api, method)(email_url(username))
+            assert response.status_code == 403 and codes(response) == ["permission_denied"]
+    assert flows.has_two_factor(email_user)
+
+
+def test_login_in_two_requests_with_an_emailed_code(email_user):
+    meta = start_login(email_user)
+    assert meta["methods"] == ["email"]
+    api = APIClient()
+    response = api.post(SEND, {"two_factor_id": meta["two_factor_id"]}, format="json")
+    assert response.status_code == 204
+    assert mail.outbox[-1].to == ["erin@example.com"]
+    data = {"two_factor_id": meta["two_factor_id"], "code": last_emailed_code()}
+    response = api.post(TWO_FACTOR, data, format="json")
+    assert response.status_code == 200 and response.json()["token_type"] == "Bearer"
+
+
+def test_send_with_method_email_and_form_body(email_user):
+    meta = start_login(email_user)
+    response = APIClient().post(
+        SEND, {"two_factor_id": meta["two_factor_id"], "method": "email"}, format="multipart"
+    )
+    assert response.status_code == 204
+
+
+def test_send_for_a_totp_only_user_is_method_not_available(totp_user, twostep_clock):
+    meta = start_login(totp_user)
+    response = APIClient().post(SEND, {"two_factor_id": meta["two_factor_id"]}, format="json")
+    assert response.status_code == 400 and codes(response) == ["method_not_available"]
+    assert not mail.outbox
+
+
+def test_send_with_another_method_is_method_not_available(email_user):
+    meta = start_login(email_user)
+    body = {"two_factor_id": meta["two_factor_id"], "method": "totp"}
+    response = APIClient().post(SEND, body, format="json")
+    assert response.status_code == 400 and codes(response) == ["method_not_available"]
+
+
+def test_send_with_an_unknown_method_is_a_validation_error(email_user):
+    meta = start_login(email_user)
+    body = {"two_factor_id": meta["two_factor_id"], "method": "sms"}
+    response = APIClient().post(SEND, body, format="json")
+    assert response.status_code == 400 and codes(response) == ["validation_error"]
+
+
+@pytest.mark.parametrize("two_factor_id", ["unknown", "x" * 90])
+def test_send_for_a_dead_login_is_expired(db, two_factor_id):
+    response = APIClient().post(SEND, {"two_factor_id": two_factor_id}, format="json")
+    assert response.status_code == 401 and codes(response) == ["two_factor_expired"]
+
+
+def test_send_without_an_id_is_a_validation_error(db):
+    response = APIClient().post(SEND, {}, format="json")
+    assert response.status_code == 400 and codes(response) == ["validation_error"]
+
+
+def test_send_is_rate_limited(email_user, twostep_clock):
+    meta = start_login(email_user)
+    api = APIClient()
+    assert (
+        api.post(SEND, {"two_factor_id": meta["two_factor_id"]}, format="json").status_code == 204
+    )
+    response = api.post(SEND, {"two_factor_id": meta["two_factor_id"]}, format="json")
+    assert response.status_code == 429 and response["Retry-After"] == "30"
+
+
+def test_expired_code_is_refused(email_user, twostep_clock):
+    meta = start_login(email_user)
+    APIClient().post(SEND, {"two_factor_id": meta["two_factor_id"]}, format="json")
+    code = last_emailed_code()
+    twostep_clock.advance(299)  # inside the login's life, but...
+    flows.pending_login(meta["two_factor_id"])
+    from django_twostep.models import EmailDevice
+
+    EmailDevice.objects.filter(user=email_user).update(code_expires_at=clock.now())
+    data = {"two_factor_id": meta["two_factor_id"], "code": code}
+    response = APIClient().post(TWO_FACTOR, data, format="json")
+    assert response.status_code == 400 and codes(response) == ["invalid_code"]
+
+
+def test_no_code_or_id_in_logs(email_user, caplog):
+    caplog.set_level(logging.DEBUG)
+    meta = start_login(email_user)
+    APIClient().post(SEND, {"two_factor_id": meta["two_factor_id"]}, format="json")
+    code = last_emailed_code()
+    APIClient().post(TWO_FACTOR, {"two_factor_id": meta["two_factor_id"], "code": code})
+    assert code not in caplog.text and meta["two_factor_id"] not in caplog.text
