@@ -68,15 +68,13 @@ def missing_requirements() -> list[str]:
     if not os.access(CHROMIUM, os.X_OK):
         missing.append(f"Chromium at {CHROMIUM} (apt-get install -y chromium)")
     if not AXE_SOURCE.is_file():
-        missing.append(f"axe-core at {AXE_SOURCE.relative_to(HERE.parents[1])} (scripts/browser-deps)")
+        missing.append("axe-core in tests/browser/node_modules (scripts/browser-deps)")
     return missing
 
 
 def launch(playwright: Playwright) -> Browser:
     """Debian's Chromium, headless (Playwright's own browser download is not used)."""
-    return playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-    )
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
 def new_context(browser: Browser, **options: Any) -> BrowserContext:

@@ -22,9 +22,7 @@ def verified(visitor: Visitor) -> bool:
 # No back-off after the wrong code: the right one follows within the second the
 # back-off would impose, and no test waits (the back-off has its own tests).
 @pytest.mark.site_env(TWOSTEP_THROTTLE_FACTOR="0")
-def test_a_wrong_code_is_shown_next_to_the_field_and_focus_returns_to_it(
-    visitor: Visitor, people
-):
+def test_a_wrong_code_is_shown_next_to_the_field_and_focus_returns_to_it(visitor: Visitor, people):
     alice = people["alice"]
     app = Authenticator(alice["secret"])
     visitor.log_in(alice["username"], alice["password"])
