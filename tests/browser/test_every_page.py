@@ -63,6 +63,7 @@ def test_every_page_and_error_state_passes_axe_and_the_csp(open_browser, people,
     newcomer = open_browser(color_scheme=color_scheme)
     newcomer.log_in(demo["username"], demo["password"])
     newcomer.goto("/accounts/two-factor/totp/setup/")
-    newcomer.enter_code("000000", button="Turn on two-step login")
+    new_app = Authenticator(newcomer.page.locator("#twostep-secret").inner_text())
+    newcomer.enter_code(new_app.wrong_code(), button="Turn on two-step login")
     assert newcomer.page.locator("input[name=code]").get_attribute("aria-invalid") == "true"
     newcomer.goto("/accounts/two-factor/recovery-codes/")  # nothing enrolled yet
