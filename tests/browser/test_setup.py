@@ -70,6 +70,7 @@ def test_a_new_user_sets_up_an_app_saves_recovery_codes_and_logs_in_on_two_pages
     assert page.locator("#who").inner_text() == "Nobody is logged in."
     visitor.log_in(demo["username"], demo["password"])
     assert visitor.path == "/accounts/login/code/"
+    assert page.locator(".twostep-nav").count() == 0  # nobody is logged in between the pages
     assert visitor.focused()["name"] == "code"
     visitor.enter_code(app.code())
     assert visitor.path == "/"
