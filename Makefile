@@ -1,5 +1,6 @@
 # make demo: set up and serve the example site on http://127.0.0.1:8000
-# make test: set up and run the whole test suite
+# make test: set up and run the whole test suite (browser tests included)
+# make screenshots: the README's pictures of the pages, into docs/screenshots/
 # Needs only Python 3.11+ and make.
 
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
@@ -8,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo lint format clean
+.PHONY: install test demo lint format clean screenshots
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11, python3.12, python3.13)"; exit 1; }
@@ -27,6 +28,10 @@ demo: $(STAMP)
 	$(BIN)/python manage.py create_demo_user
 	@echo "Serving the example site on http://127.0.0.1:8000/ (Ctrl-C stops it)"
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+screenshots: $(STAMP)
+	scripts/browser-deps
+	$(BIN)/python -m tests.browser.screenshots docs/screenshots
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
