@@ -12,3 +12,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def match_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Counts every comparison of a TOTP code (to prove a throttled call compares none)."""
+    from django_twostep.models import TOTPDevice
+
+    calls: list[str] = []
+    original = TOTPDevice.match
+
+    def spy(self, code, **kwargs):
+        calls.append(code)
+        return original(self, code, **kwargs)
+
+    monkeypatch.setattr(TOTPDevice, "match", spy)
+    return calls
