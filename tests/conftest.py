@@ -5,7 +5,14 @@ pytest_plugins = ["django_twostep.testing"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """PostgreSQL-only tests skip on SQLite (`make test` reruns them on PostgreSQL)."""
+    """Browser tests run last; PostgreSQL-only tests skip on SQLite.
+
+    Last, because Playwright's session-wide browser keeps an event loop in the
+    main thread, and Django then refuses synchronous database work (system
+    checks touch the database) in any test that follows. PostgreSQL-only tests:
+    `make test` reruns them on PostgreSQL.
+    """
+    items.sort(key=lambda item: "browser" in item.keywords)  # stable: order kept otherwise
     if connection.vendor == "postgresql":
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: DATABASE_URL=postgres://... (CI runs it)")
