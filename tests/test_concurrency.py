@@ -99,3 +99,23 @@ def test_emailed_code_raced_works_once(django_user_model, twostep_clock):
     code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
     results = race(lambda: EmailDevice.objects.get(pk=device.pk).consume_code(code))
     assert results.count(True) == 1
+
+
+def test_parallel_wrong_codes_on_one_challenge_stay_within_its_budget(
+    totp_user, twostep_clock, settings
+):
+    """Without back-off, only the challenge's budget (5) limits guesses: 5 codes are
+    compared, however many requests queue for the user's lock. (A request that found
+    the challenge live before it was burned must not compare a code once it gets the
+    lock: the answer would tell a right guess from a wrong one.)"""
+    settings.TWOSTEP_THROTTLE_FACTOR = 0
+    pending = flows.begin_login(totp_user)
+    bad = wrong_code(totp_user)
+    results = race(lambda: flows.verify_login_code(pending.id, bad))
+    invalid = [r for r in results if isinstance(r, FlowError) and r.code == "invalid_code"]
+    expired = [r for r in results if isinstance(r, FlowError) and r.code == "two_factor_expired"]
+    assert len(invalid) == 5 and len(expired) == THREADS - 5, [
+        getattr(r, "code", r) for r in results
+    ]
+    assert sorted(r.meta["attempts_left"] for r in invalid) == [0, 1, 2, 3, 4]
+    assert UserThrottle.objects.get(user=totp_user).failures == 5
