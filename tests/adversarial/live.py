@@ -448,8 +448,9 @@ class Account:
 
     # -- flows -------------------------------------------------------------------------
 
-    def login(self, **extra: Any) -> requests.Response:
-        return self.post(LOGIN, {"username": self.username, "password": TEST_PASSWORD, **extra})
+    def login(self, *, headers: dict[str, str] | None = None, **fields: Any) -> requests.Response:
+        body = {"username": self.username, "password": TEST_PASSWORD, **fields}
+        return self.post(LOGIN, body, headers=headers)
 
     def challenge(self) -> str:
         """A new pending login (``two_factor_id``) from the password alone."""
