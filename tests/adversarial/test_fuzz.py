@@ -17,10 +17,9 @@ import os
 import pytest
 import requests
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from schemathesis import GenerationMode
+from schemathesis import GenerationMode, checks
 
 from django_twostep.errors import CATALOGUE
 

@@ -18,12 +18,14 @@ secrets; those are Django's cookies, not ours, and not searched for.)
 from __future__ import annotations
 
 import base64
+import io
 import logging
 import re
 from urllib.parse import urlencode
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.views.debug import (
@@ -36,7 +38,8 @@ from rest_framework.test import APIClient
 from django_twostep import flows, state
 from django_twostep.conf import twostep_settings
 from django_twostep.flows import tokens
-from django_twostep.models import TOTPDevice
+from django_twostep.models import SecurityEvent, TOTPDevice
+from django_twostep.signals import BY_EVENT
 from django_twostep.testing import TEST_PASSWORD, current_code, wrong_code
 
 pytestmark = pytest.mark.django_db
@@ -137,6 +140,8 @@ def run_the_pages(evidence, django_user_model, clock, settings):
     seen(browser.post("/accounts/login/", {"username": "bob", "password": TEST_PASSWORD}))
     seen(browser.get("/accounts/login/code/"))
     seen(browser.post("/accounts/login/code/", {"code": evidence.secret("code", wrong_code(bob))}))
+    throttled = seen(browser.post("/accounts/login/code/", {"code": wrong_code(bob)}))
+    assert throttled.status_code == 429
     clock.advance(1)
     good = evidence.secret("TOTP code", current_code(bob))
     seen(browser.post("/accounts/login/code/", {"code": good, "remember": "on"}))
@@ -247,14 +252,48 @@ def run_the_email_trigger(evidence, bob, clock):
     evidence.seen(api.post("/api/v1/users/me/recovery-codes", HTTP_X_MFA_CODE=code))
 
 
+@pytest.fixture
+def signalled():
+    """Every django-twostep signal received: (event, user pk, method)."""
+    received = []
+    receivers = {}
+    for event, signal in BY_EVENT.items():
+
+        def receiver(sender, user, method, origin, event=event, **kwargs):
+            received.append((event, user.pk, method))
+
+        receivers[event] = receiver
+        signal.connect(receiver, weak=False)
+    yield received
+    for event, signal in BY_EVENT.items():
+        signal.disconnect(receivers[event])
+
+
 def test_no_secret_in_logs_headers_error_pages_or_caches(
-    django_user_model, twostep_clock, settings, caplog, sql_log, evidence, challenge_ids
+    django_user_model,
+    twostep_clock,
+    settings,
+    caplog,
+    sql_log,
+    evidence,
+    challenge_ids,
+    signalled,
 ):
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="django")
     bob = run_the_pages(evidence, django_user_model, twostep_clock, settings)
     run_the_api(evidence, django_user_model, twostep_clock)
     run_the_email_trigger(evidence, bob, twostep_clock)
+    call_command("twostep_reset", "bob", stdout=io.StringIO())
+
+    # Every event is a signal, a log record and a row of the security-event table.
+    events = set(BY_EVENT)
+    assert {event for event, _, _ in signalled} == events
+    logged = {
+        r.getMessage().split()[1] for r in caplog.records if r.name == "django_twostep.events"
+    }
+    assert logged == events
+    assert set(SecurityEvent.objects.values_list("event", flat=True)) == events
 
     kinds = set(evidence.secrets.values())
     assert {
