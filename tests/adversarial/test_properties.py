@@ -23,7 +23,7 @@ from tests.pages import assert_stays_on_site
 pytestmark = pytest.mark.django_db
 
 EXAMPLES = settings(
-    max_examples=120,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
