@@ -287,15 +287,19 @@ class LiveServer:
                 return re.search(r"\b(\d{6})\b", mail["body"]).group(1)
         raise AssertionError(f"no mail to {address}")
 
-    def stop(self) -> None:
+    def ask_to_stop(self) -> None:
+        """Quick shutdown (SIGINT): nothing is in flight once the tests are done."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                # The group is the master's own (start_new_session): its workers only.
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
+            self.process.send_signal(signal.SIGINT)
+
+    def stop(self) -> None:
+        self.ask_to_stop()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            # The group is the master's own (start_new_session): its workers only.
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
 
 
 def start_server(
