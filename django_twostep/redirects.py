@@ -16,7 +16,7 @@ def safe_next_url(request: HttpRequest, url: object) -> str:
 
     Refuses ``//evil.example``, ``https://evil.example``, ``javascript:...``,
     ``\\\\evil.example`` and their encoded forms
-    (``url_has_allowed_host_and_scheme``).
+    (``url_has_allowed_host_and_scheme``), and a bare ``//``.
     """
     if (
         isinstance(url, str)
@@ -24,6 +24,9 @@ def safe_next_url(request: HttpRequest, url: object) -> str:
         and url_has_allowed_host_and_scheme(
             url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         )
+        # Django lets "//" and "/\\" (no host at all) through; browsers read them
+        # as a network-path reference, never a page of this site.
+        and not url.replace("\\", "/").startswith("//")
     ):
         return url
     return ""

@@ -34,6 +34,7 @@ from django_otp import login as otp_login
 
 from . import flows, qr, state
 from .conf import twostep_settings
+from .debug import hides_secrets_from_error_reports
 from .decorators import step_up_response
 from .errors import FlowError
 from .flows import email as email_flows
@@ -55,7 +56,13 @@ from .http import origin_from_request
 from .redirects import REDIRECT_FIELD_NAME, requested_next_url, safe_next_url, url_with_next
 
 protected = method_decorator(
-    [sensitive_post_parameters("password", "code"), csrf_protect, never_cache], name="dispatch"
+    [
+        sensitive_post_parameters("password", "code"),
+        hides_secrets_from_error_reports,
+        csrf_protect,
+        never_cache,
+    ],
+    name="dispatch",
 )
 
 # Why page 1 is shown again (kept in the session by :mod:`state`).
@@ -358,7 +365,7 @@ def send_code_and_return(
     return HttpResponseRedirect(back_to)
 
 
-@method_decorator([csrf_protect, never_cache], name="dispatch")
+@method_decorator([hides_secrets_from_error_reports, csrf_protect, never_cache], name="dispatch")
 class LoginEmailCodeView(OriginMixin, View):
     """Page 2's "E-mail me a code" button (POST): sends a code for the pending login."""
 

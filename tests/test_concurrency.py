@@ -99,3 +99,169 @@ def test_emailed_code_raced_works_once(django_user_model, twostep_clock):
     code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
     results = race(lambda: EmailDevice.objects.get(pk=device.pk).consume_code(code))
     assert results.count(True) == 1
+
+
+def test_parallel_wrong_codes_on_one_challenge_stay_within_its_budget(
+    totp_user, twostep_clock, settings
+):
+    """Without back-off, only the challenge's budget (5) limits guesses: 5 codes are
+    compared, however many requests queue for the user's lock. (A request that found
+    the challenge live before it was burned must not compare a code once it gets the
+    lock: the answer would tell a right guess from a wrong one.)"""
+    settings.TWOSTEP_THROTTLE_FACTOR = 0
+    pending = flows.begin_login(totp_user)
+    bad = wrong_code(totp_user)
+    results = race(lambda: flows.verify_login_code(pending.id, bad))
+    invalid = [r for r in results if isinstance(r, FlowError) and r.code == "invalid_code"]
+    expired = [r for r in results if isinstance(r, FlowError) and r.code == "two_factor_expired"]
+    assert len(invalid) == 5 and len(expired) == THREADS - 5, [
+        getattr(r, "code", r) for r in results
+    ]
+    assert sorted(r.meta["attempts_left"] for r in invalid) == [0, 1, 2, 3, 4]
+    assert UserThrottle.objects.get(user=totp_user).failures == 5
+
+
+def wait_for_a_lock_wait(timeout: float = 10) -> None:
+    """Until some session of this database waits for a row lock (polled, bounded)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("nobody waited for a lock")
+
+
+def test_reset_during_a_login_code_check_does_not_deadlock(totp_user, twostep_clock, monkeypatch):
+    """twostep_reset (or the admin action) while a page 2 / auth/two-factor check runs.
+
+    Both touch the user's back-off row, pending login and devices; the reset must
+    take the user's lock first, as code checks do, or the two can deadlock (one of
+    them then fails with a database error: a 500, or a failed rescue).
+    """
+    from django_twostep.flows import login as login_flows
+    from django_twostep.flows.maintenance import reset_two_factor
+
+    pending = flows.begin_login(totp_user)
+    code = current_code(totp_user)
+    checking, go_on = threading.Event(), threading.Event()
+    original = login_flows.match_code
+
+    def paused_match(*args, **kwargs):
+        checking.set()
+        assert go_on.wait(10)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(login_flows, "match_code", paused_match)
+
+    def log_in():
+        try:
+            return flows.verify_login_code(pending.id, code)
+        except Exception as exc:
+            return exc
+        finally:
+            connection.close()
+
+    def reset():
+        try:
+            return reset_two_factor(totp_user)
+        except Exception as exc:
+            return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        login_result = pool.submit(log_in)
+        assert checking.wait(10)
+        reset_result = pool.submit(reset)
+        wait_for_a_lock_wait()
+        go_on.set()
+        outcomes = [login_result.result(timeout=30), reset_result.result(timeout=30)]
+    assert not any(isinstance(o, Exception) for o in outcomes), outcomes
+    assert isinstance(outcomes[0], flows.LoginResult)
+    assert not flows.has_two_factor(totp_user)  # the reset came after, whole
+
+
+@pytest.mark.parametrize("method", ["totp", "email"])
+def test_removing_a_method_during_a_login_code_check_does_not_deadlock(
+    totp_user, twostep_clock, monkeypatch, method
+):
+    """Turning a method off (TOTP with a recovery code; e-mail) while a login is checked.
+
+    The removal deletes the device, then the pending logins; the check claims the
+    pending login, then uses the device. Unless the removal takes the user's lock
+    first, each can wait for the other (a deadlock: one fails with a database error).
+    """
+    import re
+
+    from django.core import mail
+
+    from django_twostep.flows import email as email_flows
+    from django_twostep.flows import login as login_flows
+    from django_twostep.flows import totp as totp_flows
+
+    def emailed_code():
+        return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+
+    recovery = flows.generate_recovery_codes(totp_user)
+    if method == "email":
+        email_flows.begin_email_setup(totp_user)
+        email_flows.confirm_email_setup(totp_user, emailed_code())
+        twostep_clock.advance(60)
+    pending = flows.begin_login(totp_user)
+    if method == "email":
+        email_flows.send_login_code(pending.id)
+        code = emailed_code()
+        remove = lambda: email_flows.remove_email_method(totp_user)  # noqa: E731
+        module = email_flows
+    else:
+        code = current_code(totp_user)
+        remove = lambda: totp_flows.disable_totp(totp_user, recovery[0])  # noqa: E731
+        module = totp_flows
+
+    removing, removal_goes_on = threading.Event(), threading.Event()
+    checking, check_goes_on = threading.Event(), threading.Event()
+    original_removed, original_match = module.method_removed, login_flows.match_code
+
+    def paused_removed(*args, **kwargs):
+        removing.set()
+        assert removal_goes_on.wait(10)
+        return original_removed(*args, **kwargs)
+
+    def paused_match(*args, **kwargs):
+        checking.set()
+        assert check_goes_on.wait(10)
+        return original_match(*args, **kwargs)
+
+    monkeypatch.setattr(module, "method_removed", paused_removed)
+    monkeypatch.setattr(login_flows, "match_code", paused_match)
+
+    def run(action):
+        try:
+            return action()
+        except Exception as exc:
+            return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        removal = pool.submit(run, remove)
+        assert removing.wait(10)  # the device is deleted, the pending logins not yet
+        login = pool.submit(run, lambda: flows.verify_login_code(pending.id, code))
+        if not checking.wait(2):  # else the login waits for the user's lock, as it should
+            wait_for_a_lock_wait()
+        removal_goes_on.set()
+        wait_for_a_lock_wait()
+        check_goes_on.set()
+        outcomes = [removal.result(timeout=30), login.result(timeout=30)]
+    assert outcomes[0] is None, outcomes
+    assert isinstance(outcomes[1], flows.LoginResult) or (
+        isinstance(outcomes[1], FlowError) and outcomes[1].code == "two_factor_expired"
+    ), outcomes
+    assert method not in flows.active_methods(totp_user)

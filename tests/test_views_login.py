@@ -423,7 +423,7 @@ def run_page2(client, user):
 
 def test_page2_post_query_budget(totp_user, django_user_model, twostep_clock):
     """Page 2 POST, measured: 5 statements of ours (challenge found and its user's
-    back-off row locked in one, devices, step consumed, challenge claimed, event),
+    back-off row locked in one, challenge claimed, devices, step consumed, event),
     1 of django.contrib.auth (last_login) and
     6 of the database session backend (load; new key checked and inserted; old row
     fetched and deleted; final save). Transaction control statements not counted."""

@@ -8,6 +8,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from ..debug import hide_secrets_from_error_reports
 from ..flows import tokens
 from ..http import origin_from_request
 from ..models import ApiToken
@@ -51,6 +52,7 @@ class StepUpRequired(BasePermission):
     """
 
     def has_permission(self, request: Request, view: Any) -> bool:
+        hide_secrets_from_error_reports(request._request)  # a site's own view: X-MFA-Code
         token = request.auth
         if not isinstance(token, ApiToken):
             return False

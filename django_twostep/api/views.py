@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from .. import clock, flows
 from ..conf import twostep_settings
+from ..debug import hide_secrets_from_error_reports
 from ..errors import FlowError
 from ..flows import email as email_flows
 from ..flows import tokens
@@ -41,7 +42,14 @@ from .serializers import (
 
 OTP_HEADER = "HTTP_X_OTP"
 TRIGGER_TYPES = ("email",)
-SENSITIVE_FIELDS = ("password", "new_password", "code", "auth_token", "refresh_token")
+SENSITIVE_FIELDS = (
+    "password",
+    "new_password",
+    "code",
+    "auth_token",
+    "refresh_token",
+    "two_factor_id",
+)
 
 
 def _unwrap_jsonapi(data: Any) -> tuple[Any, bool]:
@@ -71,6 +79,10 @@ class TwoStepAPIView(APIView):
     renderer_classes = (JSONRenderer, JSONAPIRenderer)
     # Where validation errors point; "/data/attributes" for JSON:API bodies.
     body_pointer_prefix = ""
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        hide_secrets_from_error_reports(request)  # X-OTP, X-MFA-Code
+        return super().dispatch(request, *args, **kwargs)
 
     def get_exception_handler(self) -> Any:
         return exception_handler

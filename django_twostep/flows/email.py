@@ -129,6 +129,7 @@ def confirm_email_setup(
 def remove_email_method(user: AbstractBaseUser, *, origin: Origin | None = None) -> None:
     """Remove the e-mail method (pending or active)."""
     with transaction.atomic():
+        lock_user(user)  # first, as code checks do: a login being checked cannot deadlock us
         deleted, _ = EmailDevice.objects.filter(user_id=user.pk).delete()
         if not deleted:
             raise FlowError("not_enrolled")

@@ -179,21 +179,28 @@ def verify_login_code(
         )
 
     def check() -> Verification | None:
+        # Claim the challenge for this attempt before any code is compared: one
+        # conditional UPDATE spends an attempt and marks it used, and matches only
+        # a live challenge. lock() found it live, but it read the challenge before
+        # the user's lock was granted: requests queued behind that lock would
+        # otherwise compare codes on a challenge burned meanwhile (past its
+        # budget, and answering a right guess differently from a wrong one).
+        now = clock.now()
+        claimed = (
+            still_live()
+            .filter(expires_at__gt=now)
+            .update(consumed_at=now, attempts_left=F("attempts_left") - 1)
+        )
+        if not claimed:
+            raise FlowError("two_factor_expired", parameter="two_factor_id")
         user = state["throttle"].user
         verification = match_code(user, state["code"], {method} if method else None)
-        if verification is not None:
-            claimed = (
-                still_live().filter(expires_at__gt=clock.now()).update(consumed_at=clock.now())
-            )
-            if not claimed:  # raced by another request; rolls the code's use back too
-                raise FlowError("two_factor_expired", parameter="two_factor_id")
+        if verification is None:  # wrong: the attempt stays spent, the challenge usable
+            Challenge.objects.filter(pk=state["pk"]).update(consumed_at=None)
         return verification
 
-    def spend_attempt() -> None:
-        still_live().update(attempts_left=F("attempts_left") - 1)
-
     try:
-        verification = checked(None, check, lock=lock, on_failure=spend_attempt, origin=origin)
+        verification = checked(None, check, lock=lock, origin=origin)
     except FlowError as error:
         if error.code == "invalid_code" and "pk" in state:
             left = Challenge.objects.filter(pk=state["pk"]).values_list("attempts_left", flat=True)

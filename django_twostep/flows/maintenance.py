@@ -22,6 +22,7 @@ from ..models import (
     UserThrottle,
 )
 from . import events
+from .codes import lock_user
 from .events import Origin
 
 # Security events older than this are pruned by purge_expired().
@@ -36,6 +37,9 @@ def reset_two_factor(user: AbstractBaseUser, *, origin: Origin | None = None) ->
     """
     now = clock.now()
     with transaction.atomic():
+        # The user's lock first, as every code check takes it: a check running now
+        # finishes before anything is removed, instead of deadlocking with us.
+        lock_user(user)
         for model in (TOTPDevice, EmailDevice, RecoveryCodeDevice, Challenge, TrustedBrowser):
             model.objects.filter(user_id=user.pk).delete()
         ApiToken.objects.filter(user_id=user.pk, revoked_at__isnull=True).update(revoked_at=now)

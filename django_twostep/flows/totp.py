@@ -16,7 +16,7 @@ from ..conf import twostep_settings
 from ..errors import FlowError
 from ..models import TOTPDevice
 from . import events
-from .codes import checked, require_code, verify_second_factor
+from .codes import checked, lock_user, require_code, verify_second_factor
 from .events import Origin
 from .login import invalidate_challenges
 from .methods import method_removed, recovery_codes_remaining
@@ -146,6 +146,7 @@ def disable_totp(user: AbstractBaseUser, code: object, *, origin: Origin | None 
         raise FlowError("not_enrolled")
     verify_second_factor(user, code, origin=origin)
     with transaction.atomic():
+        lock_user(user)  # first, as code checks do: a login being checked cannot deadlock us
         TOTPDevice.objects.filter(user_id=user.pk).delete()
         method_removed(user)
     events.record("disabled", user, method="totp", origin=origin)

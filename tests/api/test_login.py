@@ -316,9 +316,10 @@ def test_two_factor_query_budget(api, totp_user, django_assert_max_num_queries):
     SAVEPOINT/RELEASE of the back-off's atomic block (in production, outside
     a test transaction, that block is BEGIN/COMMIT). The 6 of real work: the
     challenge, its user and their back-off row, locked, in one query; the
-    user's TOTP devices; use the time step; use the challenge; the 'verified'
-    security event; the new token. After earlier failures the back-off reset
-    adds one UPDATE.
+    challenge claimed for this attempt; the user's TOTP devices; use the time
+    step; the 'verified' security event; the new token. After earlier failures
+    the back-off reset adds one UPDATE (and a wrong code one more, giving the
+    challenge back).
     """
 
     from django.contrib.auth import get_user_model
