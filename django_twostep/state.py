@@ -56,8 +56,12 @@ class PendingLoginState:
 def start_pending_login(
     request: HttpRequest, *, challenge_id: str, backend: str, next_url: str, methods: list[str]
 ) -> None:
-    """Remember a pending login in a fresh session (the key is cycled against fixation)."""
-    request.session.cycle_key()
+    """Remember a pending login in a fresh session (the key is cycled against fixation).
+
+    A browser without a session yet gets a new key anyway when this is saved.
+    """
+    if request.session.session_key is not None:
+        request.session.cycle_key()
     request.session[PENDING_KEY] = {
         "id": crypto.encrypt(challenge_id.encode(), purpose=_PENDING_PURPOSE),
         "backend": backend,

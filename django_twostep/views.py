@@ -212,17 +212,16 @@ class LoginView(OriginMixin, FormView):
         next_url = requested_next_url(request)
         backend = getattr(user, "backend", None)
         state.clear_pending_login(request)
-        if not flows.has_two_factor(user):
+        methods = flows.active_methods(user)
+        if not methods:
             auth.login(request, user, backend=backend)
             return HttpResponseRedirect(after_login_url(user, next_url))
         verification = self.trusted_browser_verification(user)
         if verification is not None:
             complete_login(request, user, verification, backend=backend, fresh_code=False)
             return HttpResponseRedirect(after_login_url(user, next_url))
-        pending = flows.begin_login(user, origin=self.origin)
-        if pending is None:  # the last method went away a moment ago
-            auth.login(request, user, backend=backend)
-            return HttpResponseRedirect(after_login_url(user, next_url))
+        pending = flows.begin_login(user, origin=self.origin, methods=methods)
+        assert pending is not None  # methods is not empty
         state.start_pending_login(
             request,
             challenge_id=pending.id,

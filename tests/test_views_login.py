@@ -474,3 +474,15 @@ def test_unreadable_pending_state_starts_again(client, totp_user, stored):
     assert client.get(url("login-code"))["Location"] == url("login")
     assert page2(client, current_code(totp_user))["Location"] == url("login")
     assert logged_in_user_id(client) is None
+
+
+def test_page1_post_query_budget(totp_user):
+    """Page 1 POST for a fresh browser, measured: the user (authenticate), its methods (one
+    query for all), the pending login and its event (two inserts), and the new session
+    (key checked, row inserted). Transaction control statements not counted."""
+    with CaptureQueriesContext(connection) as captured:
+        response = page1(Client())
+    assert response["Location"] == url("login-code")
+    found = statements(captured.captured_queries)
+    assert len(found) == 6, found
+    assert len([sql for sql in found if '"django_twostep_' in sql]) == 3, found

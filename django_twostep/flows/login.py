@@ -66,12 +66,18 @@ class LoginResult:
     verification: Verification
 
 
-def begin_login(user: AbstractBaseUser, *, origin: Origin | None = None) -> PendingLogin | None:
+def begin_login(
+    user: AbstractBaseUser,
+    *,
+    origin: Origin | None = None,
+    methods: list[str] | None = None,
+) -> PendingLogin | None:
     """Start the second step for a user whose password was right.
 
     Returns None when the user has no active method (log them in now).
+    ``methods``: the user's active methods, when the caller just read them.
     """
-    methods = active_methods(user)
+    methods = active_methods(user) if methods is None else methods
     if not methods:
         return None
     raw_id = secrets.token_urlsafe(32)  # 256 bits
