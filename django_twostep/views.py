@@ -74,6 +74,7 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "throttled": _("Code refused: too many wrong codes"),
     "trusted_browser_added": _("Browser trusted"),
     "admin_reset": _("Two-step login reset by an administrator"),
+    "email_code_sent": _("Code e-mailed"),
 }
 
 METHOD_LABELS: dict[str, str | Promise] = {
