@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.test import override_settings
 from django.utils import translation
 
 import django_twostep
@@ -199,3 +200,26 @@ def test_every_event_and_method_has_a_label():
 
     assert set(views.EVENT_LABELS) == set(signals.BY_EVENT)
     assert set(views.METHOD_LABELS) == {*METHODS, trust.TRUSTED_BROWSER_METHOD}
+
+
+def test_a_site_catalog_in_locale_paths_changes_a_string(tmp_path):
+    """docs/i18n.md: a project's LOCALE_PATHS catalog wins over the app's."""
+    if not gettext_tools():
+        pytest.skip("GNU gettext is not installed")
+    catalog = tmp_path / "de" / "LC_MESSAGES"
+    catalog.mkdir(parents=True)
+    (catalog / "django.po").write_text(
+        'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        'msgid "Start again"\nmsgstr "Noch einmal von vorn"\n',
+        encoding="utf-8",
+    )
+    subprocess.run(
+        ["msgfmt", "-o", str(catalog / "django.mo"), str(catalog / "django.po")], check=True
+    )
+    with translation.override("de"):
+        assert translation.gettext("Start again") == "Von vorn beginnen"
+    with override_settings(LOCALE_PATHS=[tmp_path]), translation.override("de"):
+        assert translation.gettext("Start again") == "Noch einmal von vorn"
+        assert (
+            translation.gettext("Use a recovery code") == "Einen Wiederherstellungscode verwenden"
+        )
