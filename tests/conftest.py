@@ -5,10 +5,33 @@ pytest_plugins = ["django_twostep.testing"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """PostgreSQL-only tests skip on SQLite (`make test` reruns them on PostgreSQL)."""
+    """Browser tests run last; PostgreSQL-only tests skip on SQLite.
+
+    Last, because Playwright's session-wide browser keeps an event loop in the
+    main thread, and Django then refuses synchronous database work (system
+    checks touch the database) in any test that follows. PostgreSQL-only tests:
+    `make test` reruns them on PostgreSQL.
+    """
+    items.sort(key=lambda item: "browser" in item.keywords)  # stable: order kept otherwise
     if connection.vendor == "postgresql":
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: DATABASE_URL=postgres://... (CI runs it)")
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def match_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Counts every comparison of a TOTP code (to prove a throttled call compares none)."""
+    from django_twostep.models import TOTPDevice
+
+    calls: list[str] = []
+    original = TOTPDevice.match
+
+    def spy(self, code, **kwargs):
+        calls.append(code)
+        return original(self, code, **kwargs)
+
+    monkeypatch.setattr(TOTPDevice, "match", spy)
+    return calls

@@ -23,20 +23,6 @@ from tests.pages import assert_stays_on_site, error_codes, page1, page2, stateme
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def match_calls(monkeypatch):
-    """Counts every comparison of a TOTP code."""
-    calls = []
-    original = TOTPDevice.match
-
-    def spy(self, code, **kwargs):
-        calls.append(code)
-        return original(self, code, **kwargs)
-
-    monkeypatch.setattr(TOTPDevice, "match", spy)
-    return calls
-
-
 def logged_in_user_id(client):
     return client.session.get(SESSION_KEY)
 

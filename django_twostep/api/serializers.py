@@ -65,31 +65,31 @@ class LoginSerializer(serializers.Serializer):
     )
 
 
-class TwoFactorSerializer(serializers.Serializer):
-    two_factor_id = StringField(
+def _two_factor_id_field() -> StringField:
+    return StringField(
         max_length=MAX_ID_LENGTH, help_text="From meta.two_factor_id of the login answer."
     )
-    code = _code_field("The code (TOTP, e-mailed or recovery code). The X-OTP header works too.")
-    method = serializers.ChoiceField(
+
+
+def _method_field(help_text: str) -> serializers.ChoiceField:
+    return serializers.ChoiceField(
         choices=list(METHODS),
         required=False,
         allow_null=True,
-        help_text="Which kind of code this is; when absent, the code's form decides.",
+        help_text=help_text,
         error_messages={"invalid_choice": INVALID_METHOD},
     )
+
+
+class TwoFactorSerializer(serializers.Serializer):
+    two_factor_id = _two_factor_id_field()
+    code = _code_field("The code (TOTP, e-mailed or recovery code). The X-OTP header works too.")
+    method = _method_field("Which kind of code this is; when absent, the code's form decides.")
 
 
 class SendCodeSerializer(serializers.Serializer):
-    two_factor_id = StringField(
-        max_length=MAX_ID_LENGTH, help_text="From meta.two_factor_id of the login answer."
-    )
-    method = serializers.ChoiceField(
-        choices=list(METHODS),
-        required=False,
-        allow_null=True,
-        help_text='Only "email" codes can be sent (the default).',
-        error_messages={"invalid_choice": INVALID_METHOD},
-    )
+    two_factor_id = _two_factor_id_field()
+    method = _method_field('Only "email" codes can be sent (the default).')
 
 
 class RefreshSerializer(serializers.Serializer):

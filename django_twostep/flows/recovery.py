@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
@@ -22,21 +23,29 @@ def generate_recovery_codes(user: AbstractBaseUser) -> list[str]:
         "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
         for _ in range(count)
     ]
+    store_recovery_codes(user.pk, codes)
+    return [format_recovery_code(code) for code in codes]
+
+
+def store_recovery_codes(user_id: Any, codes: list[str]) -> None:
+    """Replace the user's set with ``codes`` (canonical forms), stored as keyed digests.
+
+    Used for fresh sets and by ``twostep_import`` for sets moved from another package.
+    """
     now = clock.now()
     with transaction.atomic():
         device, _created = RecoveryCodeDevice.objects.get_or_create(
-            user_id=user.pk, defaults={"name": "Recovery codes", "confirmed": True}
+            user_id=user_id, defaults={"name": "Recovery codes", "confirmed": True}
         )
         device.codes.all().delete()
         RecoveryCode.objects.bulk_create(
             RecoveryCode(
                 device=device,
-                digest=crypto.digest(f"{user.pk}:{code}", purpose=RECOVERY_CODE_PURPOSE),
+                digest=crypto.digest(f"{user_id}:{code}", purpose=RECOVERY_CODE_PURPOSE),
                 created_at=now,
             )
             for code in codes
         )
-    return [format_recovery_code(code) for code in codes]
 
 
 def regenerate_recovery_codes(user: AbstractBaseUser) -> list[str]:

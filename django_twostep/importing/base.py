@@ -10,9 +10,10 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from .. import clock, crypto
 from ..flows.codes import as_imported_code, normalize_code
-from ..models import RECOVERY_CODE_PURPOSE, RecoveryCode, RecoveryCodeDevice, TOTPDevice
+from ..flows.methods import METHOD_MODELS
+from ..flows.recovery import store_recovery_codes
+from ..models import TOTPDevice
 
 logger = logging.getLogger("django_twostep.importing")
 
@@ -36,7 +37,6 @@ REASONS: dict[str, str] = {
 }
 
 DEVICE_NAME = "Authenticator app"
-RECOVERY_DEVICE_NAME = "Recovery codes"
 
 
 class ImportFailed(Exception):
@@ -130,8 +130,11 @@ class ImportReport:
 def apply_plans(plans: dict[Any, UserPlan], report: ImportReport) -> None:
     """Create our devices for every plan; the caller holds the transaction."""
     # All of them rather than an IN over every plan: no parameter limit to hit.
-    enrolled = set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
-    now = clock.now()
+    enrolled = {
+        user_id
+        for model in METHOD_MODELS.values()
+        for user_id in model.objects.filter(confirmed=True).values_list("user_id", flat=True)
+    }
     for user_id in sorted(plans):
         plan = plans[user_id]
         report.skipped.extend(plan.skipped)
@@ -149,7 +152,7 @@ def apply_plans(plans: dict[Any, UserPlan], report: ImportReport) -> None:
         _create_totp(user_id, plan.totp)
         report.totp_devices += 1
         if plan.recovery_codes:
-            _create_recovery_codes(user_id, plan.recovery_codes, now)
+            store_recovery_codes(user_id, plan.recovery_codes)
             report.recovery_code_sets += 1
             report.recovery_codes += len(plan.recovery_codes)
         report.users.append(user_id)
@@ -179,22 +182,6 @@ def _create_totp(user_id: Any, secret: TOTPSecret) -> TOTPDevice:
     device.set_key(secret.key)
     device.save()
     return device
-
-
-def _create_recovery_codes(user_id: Any, codes: list[str], now: datetime) -> None:
-    device, _created = RecoveryCodeDevice.objects.get_or_create(
-        user_id=user_id, defaults={"name": RECOVERY_DEVICE_NAME, "confirmed": True}
-    )
-    # A set left over without a method (it cannot have been in use) is replaced.
-    device.codes.all().delete()
-    RecoveryCode.objects.bulk_create(
-        RecoveryCode(
-            device=device,
-            digest=crypto.digest(f"{user_id}:{code}", purpose=RECOVERY_CODE_PURPOSE),
-            created_at=now,
-        )
-        for code in codes
-    )
 
 
 def usernames(user_ids: list[Any]) -> dict[Any, str]:

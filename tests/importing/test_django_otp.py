@@ -143,6 +143,27 @@ def test_user_with_a_django_twostep_method_is_left_alone(make_user, clock):
     assert TOTPDevice.objects.get(user=user).bin_key == ours.bin_key
 
 
+def test_user_with_our_email_method_is_skipped_and_keeps_our_codes(make_user, clock):
+    import re
+
+    from django.core import mail
+
+    from django_twostep.flows import email as email_flows
+
+    user, _device, _static = otp_user(make_user, clock)
+    user.email = "someone@example.com"
+    user.save()
+    email_flows.begin_email_setup(user)
+    ours = email_flows.confirm_email_setup(
+        user, re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    ).recovery_codes
+    report = import_methods("django-otp")
+    assert report.users == []
+    assert {s.reason for s in report.skipped} == {"already_enrolled"}
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert flows.verify_second_factor(user, ours[0]).method == "recovery_code"
+
+
 def test_pending_django_twostep_setup_is_replaced(make_user, clock):
     user, device, _static = otp_user(make_user, clock)
     flows.begin_totp_setup(user)
@@ -189,7 +210,7 @@ def test_failure_halfway_saves_nothing(make_user, clock, monkeypatch):
         otp_user(make_user, clock, name)
     from django_twostep.importing import base
 
-    real = base._create_recovery_codes
+    real = base.store_recovery_codes
     calls = []
 
     def fail_on_second_user(*args, **kwargs):
@@ -198,7 +219,7 @@ def test_failure_halfway_saves_nothing(make_user, clock, monkeypatch):
             raise RuntimeError("disk full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(base, "_create_recovery_codes", fail_on_second_user)
+    monkeypatch.setattr(base, "store_recovery_codes", fail_on_second_user)
     with pytest.raises(RuntimeError):
         import_methods("django-otp")
     assert len(calls) == 2
