@@ -1,6 +1,7 @@
 # make demo: set up and serve the example site on http://127.0.0.1:8000
 # make test: set up and run the whole test suite (browser tests included)
 # make screenshots: the README's pictures of the pages, into docs/screenshots/
+# make messages: update the translation catalogs from the code and compile them (docs/i18n.md)
 # Needs only Python 3.11+ and make.
 
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
@@ -9,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo lint format clean screenshots
+.PHONY: install test demo lint format clean screenshots messages
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11, python3.12, python3.13)"; exit 1; }
@@ -32,6 +33,14 @@ demo: $(STAMP)
 screenshots: $(STAMP)
 	scripts/browser-deps
 	$(BIN)/python -m tests.browser.screenshots docs/screenshots
+
+# The package's catalogs only (not the example site's). File-only locations keep
+# the diffs of a .po small when code moves; msgfmt must be GNU gettext.
+LANGUAGES := de es fr nl pt_BR
+messages: $(STAMP)
+	cd django_twostep && ../$(BIN)/django-admin makemessages --no-obsolete --add-location=file \
+		$(addprefix -l ,$(LANGUAGES))
+	cd django_twostep && ../$(BIN)/django-admin compilemessages
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -291,8 +291,9 @@ class RecoveryCode(models.Model):
         indexes = [models.Index(fields=["device", "digest"], name="twostep_recovery_lookup")]
 
     def __str__(self) -> str:
-        state = _("used") if self.used_at else _("unused")
-        return f"{_('Recovery code')} #{self.pk} ({state})"
+        if self.used_at:
+            return _("Recovery code #%(pk)s (used)") % {"pk": self.pk}
+        return _("Recovery code #%(pk)s (unused)") % {"pk": self.pk}
 
 
 class UserThrottle(models.Model):
@@ -372,7 +373,7 @@ class Challenge(models.Model):
         verbose_name_plural = _("pending logins")
 
     def __str__(self) -> str:
-        return f"{_('Pending login')} #{self.pk}"
+        return _("Pending login #%(pk)s") % {"pk": self.pk}
 
 
 class TrustedBrowser(models.Model):
@@ -398,7 +399,7 @@ class TrustedBrowser(models.Model):
         verbose_name_plural = _("trusted browsers")
 
     def __str__(self) -> str:
-        return f"{_('Trusted browser')} #{self.pk}"
+        return _("Trusted browser #%(pk)s") % {"pk": self.pk}
 
 
 class ApiToken(models.Model):
@@ -432,7 +433,7 @@ class ApiToken(models.Model):
         verbose_name_plural = _("API tokens")
 
     def __str__(self) -> str:
-        return f"{_('API token')} #{self.pk}"
+        return _("API token #%(pk)s") % {"pk": self.pk}
 
 
 class SecurityEvent(models.Model):

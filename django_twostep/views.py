@@ -356,10 +356,12 @@ def send_code_and_return(
             message = error.detail
         notify(request, messages.ERROR, message, error.code)
     else:
-        message = _("We sent a code to %(address)s. It works for %(minutes)d minutes.") % {
-            "address": email_flows.masked_address(address),
-            "minutes": max(1, twostep_settings.EMAIL_CODE_TTL // 60),
-        }
+        minutes = max(1, twostep_settings.EMAIL_CODE_TTL // 60)
+        message = ngettext(
+            "We sent a code to %(address)s. It works for %(minutes)d minute.",
+            "We sent a code to %(address)s. It works for %(minutes)d minutes.",
+            minutes,
+        ) % {"address": email_flows.masked_address(address), "minutes": minutes}
         notify(request, messages.SUCCESS, message, "email_code_sent")
     return HttpResponseRedirect(back_to)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..flows.codes import MAX_CODE_LENGTH, METHODS
@@ -20,11 +22,15 @@ MAX_USERNAME_LENGTH = 254
 MAX_PASSWORD_LENGTH = 4096
 MAX_ID_LENGTH = 200
 
+# DRF's message repeats the input; ours never does. DRF formats it with str.format,
+# so it must come out of format_lazy without braces.
+INVALID_METHOD = format_lazy(_("Must be one of: {choices}."), choices=", ".join(METHODS))
+
 
 class StringField(serializers.CharField):
     """A CharField that accepts only strings (DRF's also takes numbers)."""
 
-    default_error_messages = {"invalid": "Not a valid string."}
+    default_error_messages = {"invalid": _("Not a valid string.")}
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
@@ -71,8 +77,7 @@ def _method_field(help_text: str) -> serializers.ChoiceField:
         required=False,
         allow_null=True,
         help_text=help_text,
-        # DRF's message repeats the input; ours never does.
-        error_messages={"invalid_choice": "Must be one of: " + ", ".join(METHODS) + "."},
+        error_messages={"invalid_choice": INVALID_METHOD},
     )
 
 

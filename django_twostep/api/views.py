@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth import authenticate
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -173,7 +174,7 @@ class TwoFactorLoginView(TwoStepAPIView):
         data = self.validated(TwoFactorSerializer)
         code = data.get("code") or self.header_code()
         if code is None:
-            raise ValidationError({"code": ["This field is required."]})
+            raise ValidationError({"code": [_("This field is required.")]})
         method = data.get("method")
         if method == "email":
             # Refused before any code is compared (and the id's own answer first).
@@ -269,7 +270,7 @@ class TOTPView(AccountView):
         data = self.validated(OptionalCodeSerializer)
         code = data.get("code") or self.header_code()
         if code is None:
-            raise ValidationError({"code": ["This field is required."]})
+            raise ValidationError({"code": [_("This field is required.")]})
         flows.disable_totp(request.user, code, origin=self.origin())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -328,7 +329,7 @@ class MFATriggerView(TwoStepAPIView):
     def post(self, request: Request) -> Response:
         body = self.body()
         if not isinstance(body, Mapping):
-            raise ValidationError(["Expected a JSON object."])
+            raise ValidationError([_("Expected a JSON object.")])
         field = self._requested_type(body)
         try:
             email_flows.send_step_up_code(request.user, origin=self.origin())
@@ -347,10 +348,10 @@ class MFATriggerView(TwoStepAPIView):
         if kind in (None, ""):
             raise FlowError("mfa_type_missing", parameter="type")
         if not isinstance(kind, str):
-            raise ValidationError({field: ["Not a valid string."]})
+            raise ValidationError({field: [_("Not a valid string.")]})
         if kind not in TRIGGER_TYPES:
             if field == "method":
-                raise ValidationError({"method": ["Unknown method."]})
+                raise ValidationError({"method": [_("Unknown method.")]})
             raise FlowError("mfa_type_not_found", parameter="type")
         return field
 
