@@ -1,6 +1,7 @@
 # make demo: set up and serve the example site on http://127.0.0.1:8000
 # make test: set up and run the whole test suite (browser tests included)
 # make screenshots: the README's pictures of the pages, into docs/screenshots/
+# make bench: the benchmark against the peers (bench/README.md); make bench-smoke: a short one
 # Needs only Python 3.11+ and make.
 
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
@@ -9,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo lint format clean screenshots
+.PHONY: install test demo lint format clean screenshots bench bench-smoke
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11, python3.12, python3.13)"; exit 1; }
@@ -33,6 +34,15 @@ screenshots: $(STAMP)
 	scripts/browser-deps
 	$(BIN)/python -m tests.browser.screenshots docs/screenshots
 
+# The bench builds its own virtualenvs under bench/.venvs (one per contender).
+bench:
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
+	$(PYTHON) bench/run.py $(BENCH_ARGS)
+
+bench-smoke:
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
+	$(PYTHON) bench/run.py --smoke $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -42,4 +52,4 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .venv-django6 example.sqlite3 .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-django6 example.sqlite3 .pytest_cache .hypothesis bench/.venvs bench/var

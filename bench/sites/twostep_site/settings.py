@@ -1,0 +1,16 @@
+"""django-twostep, installed as SPEC section 1 says."""
+
+from benchkit.settings_base import *  # noqa: F403
+from benchkit.settings_base import BASE_APPS, BASE_MIDDLEWARE
+
+INSTALLED_APPS = [*BASE_APPS, "django_otp", "django_twostep", "rest_framework", "twostep_site"]
+_auth = BASE_MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+MIDDLEWARE = [
+    *BASE_MIDDLEWARE[: _auth + 1],
+    "django_otp.middleware.OTPMiddleware",
+    *BASE_MIDDLEWARE[_auth + 1 :],
+]
+ROOT_URLCONF = "twostep_site.urls"
+WSGI_APPLICATION = "twostep_site.wsgi.application"
+LOGIN_URL = "twostep:login"
+TWOSTEP_ISSUER = "twostep bench"
