@@ -52,7 +52,7 @@ def medians(runs: list[dict], key: str) -> list[float]:
     return [r[key] for r in runs]
 
 
-def render(results) -> str:  # noqa: C901 - one linear report
+def render(results) -> str:
     r = results
     out: list[str] = []
     w = out.append
@@ -171,7 +171,9 @@ def render(results) -> str:  # noqa: C901 - one linear report
         for st in q["steps"]:
             for plan in st.get("plans", []):
                 if plan["scans"]:
-                    scans.append(f"{name} {st['request']}: {plan['scans']} for `{plan['sql'][:160]}`")
+                    scans.append(
+                        f"{name} {st['request']}: {plan['scans']} for `{plan['sql'][:160]}`"
+                    )
     w("Query plans (EXPLAIN of every SELECT/UPDATE/DELETE of those logins): ")
     if scans:
         w("full scans found:\n")
@@ -202,8 +204,10 @@ def render(results) -> str:  # noqa: C901 - one linear report
         m = med(medians(runs, "median"))
         q = r.queries.get(f"{k}:json", {}).get("total", "n/a")
         rel = "1.00x (ours)" if k == OURS else ratio(ours_json, m)
-        w(f"| {label(k)} | {spread(medians(runs, 'median'))} | {spread(medians(runs, 'p90'))} "
-          f"| {rel} | {q} |")
+        w(
+            f"| {label(k)} | {spread(medians(runs, 'median'))} | {spread(medians(runs, 'p90'))} "
+            f"| {rel} | {q} |"
+        )
     w("")
 
     # PBKDF2
@@ -221,24 +225,30 @@ def render(results) -> str:  # noqa: C901 - one linear report
                 continue
             m = med(medians(runs, "median"))
             rel = "1.00x (ours)" if k == OURS else ratio(ours_pb, m)
-            w(f"| {label(k)} | {spread(medians(runs, 'median'))} | "
-              f"{spread(medians(runs, 'p90'))} | {rel} |")
+            w(
+                f"| {label(k)} | {spread(medians(runs, 'median'))} | "
+                f"{spread(medians(runs, 'p90'))} | {rel} |"
+            )
         w("")
 
     # (e)
     if r.scale:
         w("## (e) django-twostep with 100 vs 100,000 enrolled users\n")
         big = r.settings.get("scale_big", 100000)
-        w(f"Measured: {r.scale.get('measured', 'n/a')}. Both populations bulk-inserted "
-          f"(users, TOTP devices with encrypted secrets, 10 recovery codes each).\n")
+        w(
+            f"Measured: {r.scale.get('measured', 'n/a')}. Both populations bulk-inserted "
+            f"(users, TOTP devices with encrypted secrets, 10 recovery codes each).\n"
+        )
         w("| enrolled users | median ms | p90 ms | queries |")
         w("|---|---|---|---|")
         for key, size in (("small", 100), ("big", big)):
             runs = r.scale.get(key, [])
             if runs:
                 qs = runs[0].get("queries", r.scale.get("plans", {}).get("total", "see (c)"))
-                w(f"| {size:,} | {spread(medians(runs, 'median'), 2)} | "
-                  f"{spread(medians(runs, 'p90'), 2)} | {qs} |")
+                w(
+                    f"| {size:,} | {spread(medians(runs, 'median'), 2)} | "
+                    f"{spread(medians(runs, 'p90'), 2)} | {qs} |"
+                )
         small = med(medians(r.scale.get("small", []), "median"))
         large = med(medians(r.scale.get("big", []), "median"))
         if small and large:
@@ -249,7 +259,8 @@ def render(results) -> str:  # noqa: C901 - one linear report
             for st in plans["steps"]:
                 for plan in st["plans"]:
                     flag = " **FULL SCAN**" if plan["scans"] else ""
-                    w(f"- {st['request']}: `{plan['sql'][:110]}` -> {'; '.join(plan['plan'])}{flag}")
+                    steps = "; ".join(plan["plan"])
+                    w(f"- {st['request']}: `{plan['sql'][:110]}` -> {steps}{flag}")
         w("")
 
     # (f)
@@ -271,13 +282,23 @@ def render(results) -> str:  # noqa: C901 - one linear report
         for k in peers:
             m = med(medians(r.inproc.get(f"{k}:html", []), "median"))
             if m and ours_med:
-                checks.append((f"in-process, {label(k)} / ours >= 2x", m / ours_med >= 2,
-                               f"{m / ours_med:.2f}x"))
+                checks.append(
+                    (
+                        f"in-process, {label(k)} / ours >= 2x",
+                        m / ours_med >= 2,
+                        f"{m / ours_med:.2f}x",
+                    )
+                )
             rate = med(medians(r.http.get(f"{k}:html", []), "logins_per_s"))
             ours_rate = med(medians(r.http.get(f"{OURS}:html", []), "logins_per_s"))
             if rate and ours_rate:
-                checks.append((f"HTTP, ours / {label(k)} >= 2x", ours_rate / rate >= 2,
-                               f"{ours_rate / rate:.2f}x"))
+                checks.append(
+                    (
+                        f"HTTP, ours / {label(k)} >= 2x",
+                        ours_rate / rate >= 2,
+                        f"{ours_rate / rate:.2f}x",
+                    )
+                )
         total = r.queries.get(f"{OURS}:html", {}).get("total")
         if total is not None:
             checks.append(("queries per complete HTML login <= 10", total <= 10, str(total)))

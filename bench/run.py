@@ -140,9 +140,7 @@ def ensure_venv(c: Contender) -> None:
 # -- running the harness ------------------------------------------------------------
 
 
-def harness(
-    c: Contender, db: str, *args: str, hasher: str = "md5", timeout: float = 1800
-) -> dict:
+def harness(c: Contender, db: str, *args: str, hasher: str = "md5", timeout: float = 1800) -> dict:
     command = [str(c.python), str(BENCH / "harness" / "cli.py"), "--site", c.site, "--db", db]
     command += ["--hasher", hasher, *args]
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
@@ -186,7 +184,9 @@ class Pool:
         for _ in range(3):
             now_step = int(time.time() // PERIOD)
             limit = 0
-            while limit < self.size and self.last_step[(self.cursor + limit) % self.size] < now_step:
+            while (
+                limit < self.size and self.last_step[(self.cursor + limit) % self.size] < now_step
+            ):
                 limit += 1
             if limit >= wanted:
                 return self.cursor, limit
@@ -231,10 +231,14 @@ class Server:
         self.proc = subprocess.Popen(
             [
                 str(self.c.gunicorn),
-                "--workers", str(self.workers),
-                "--bind", f"127.0.0.1:{self.port}",
-                "--log-level", "warning",
-                "--timeout", "60",
+                "--workers",
+                str(self.workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                "--timeout",
+                "60",
                 f"{self.c.site}.wsgi:application",
             ],
             env=env,
@@ -363,11 +367,14 @@ def rotated(items: list, run: int) -> list:
 
 
 def http_users_needed(results: Results, c: Contender, kind: str, args) -> int:
-    """Users one HTTP run may need: 1.5 x the most the workers could do, from in-process."""
+    """Users one HTTP run may need: what the workers could do at the in-process speed.
+
+    Over HTTP a login is slower than in-process, so this is an upper bound.
+    """
     runs = results.inproc.get(f"{c.key}:{kind}") or results.inproc.get(f"{c.key}:html") or []
     fastest = min((r["median"] for r in runs), default=5.0)
     per_second = args.workers * 1000 / max(fastest, 1.0)
-    return int(1.5 * per_second * (args.duration + args.http_warmup)) + args.concurrency + 1
+    return int(per_second * (args.duration + args.http_warmup)) + args.concurrency + 1
 
 
 def run(args: argparse.Namespace) -> Results:
@@ -380,9 +387,20 @@ def run(args: argparse.Namespace) -> Results:
         machine=machine_info(),
         settings={
             k: getattr(args, k)
-            for k in ("users", "runs", "runs_http", "logins", "warmup", "duration", "http_warmup",
-                      "concurrency", "workers", "pbkdf2_logins", "scale_big")
-        },  # fmt: skip
+            for k in (
+                "users",
+                "runs",
+                "runs_http",
+                "logins",
+                "warmup",
+                "duration",
+                "http_warmup",
+                "concurrency",
+                "workers",
+                "pbkdf2_logins",
+                "scale_big",
+            )
+        },
     )
 
     for c in contenders:
@@ -580,7 +598,7 @@ def main() -> int:
         args.runs, args.runs_http, args.logins, args.warmup = 1, 1, 3, 1
         args.duration, args.http_warmup, args.qr_calls = 2.0, 0.5, 5
     if args.users is None:
-        args.users = 300 if args.smoke else 4000
+        args.users = 600 if args.smoke else 4000
     output = args.output or (VAR / "RESULTS-smoke.md" if args.smoke else BENCH / "RESULTS.md")
     sys.path[:0] = [str(BENCH), str(BENCH / "common"), str(BENCH / "sites")]
     try:

@@ -13,6 +13,7 @@ flows without HTTP), ``versions``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -133,7 +134,7 @@ def cmd_selfcheck(args: argparse.Namespace) -> dict:
                 if after.status == 200:
                     raise AssertionError("after a wrong code the protected page answers 200")
             out[kind] = {"ok": True}
-        except Exception as exc:  # noqa: BLE001 - reported, the contender is "not available"
+        except Exception as exc:
             out[kind] = {
                 "ok": False,
                 "error": f"{type(exc).__name__}: {exc}"[:500],
@@ -164,7 +165,7 @@ def cmd_inproc(args: argparse.Namespace) -> dict:
 
 def summary(values: list[float]) -> dict:
     ordered = sorted(values)
-    p90 = ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))]
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
     return {"n": len(values), "median": statistics.median(values), "p90": p90}
 
 
@@ -219,7 +220,7 @@ def explain(queries: list[str]) -> list[dict]:
                     cursor.execute(f"EXPLAIN {sql}")
                     lines = [row[0] for row in cursor.fetchall()]
                     scans = [line.strip() for line in lines if "Seq Scan" in line]
-        except Exception as exc:  # noqa: BLE001 - a query we cannot re-run is reported as such
+        except Exception as exc:
             lines, scans = [f"(not explained: {exc})"], []
         plans.append({"sql": sql[:400], "plan": lines, "scans": scans})
     return plans
@@ -277,6 +278,7 @@ def cmd_core(args: argparse.Namespace) -> dict:
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
     from django_twostep import flows
 
     User = get_user_model()
@@ -305,10 +307,8 @@ def cmd_versions(args: argparse.Namespace) -> dict:
 
     out = {"python": sys.version.split()[0]}
     for dist in args.packages:
-        try:
+        with contextlib.suppress(PackageNotFoundError):
             out[dist] = version(dist)
-        except PackageNotFoundError:
-            pass
     return out
 
 

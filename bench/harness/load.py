@@ -85,10 +85,11 @@ def main() -> None:
             who = username((args.first + n) % args.pool)
             began = time.perf_counter()
             try:
-                landed = login(flow, args.flow, HttpBrowser("127.0.0.1", args.port), who,
-                               code_for(who))
+                landed = login(
+                    flow, args.flow, HttpBrowser("127.0.0.1", args.port), who, code_for(who)
+                )
                 error = None if landed == who else f"{who} landed as {landed!r}"
-            except Exception as exc:  # noqa: BLE001 - every failure is counted and sampled
+            except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"[:300]
             ended = time.perf_counter()
             if measure_from <= ended <= stop_at:

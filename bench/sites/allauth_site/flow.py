@@ -5,9 +5,7 @@ from benchkit.browser import Browser, FlowError, Response
 LABEL = "django-allauth"
 LOGIN = "/accounts/login/?next=/whoami/"
 PROTECTED = "/whoami/"
-HTML_STEPS = (
-    "GET login, POST password (302), GET 2FA page, POST code (302), GET protected page"
-)
+HTML_STEPS = "GET login, POST password (302), GET 2FA page, POST code (302), GET protected page"
 JSON_STEPS = (
     "POST _allauth/app/v1/auth/login (401, session token), "
     "POST _allauth/app/v1/auth/2fa/authenticate (200), "

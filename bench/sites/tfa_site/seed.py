@@ -18,8 +18,9 @@ def seed(usernames: list[str], password_hash: str) -> None:
         )
         TOTPDevice.objects.bulk_create(
             [
-                TOTPDevice(user=user, name="default", key=secret_bytes(user.username).hex(),
-                           confirmed=True)
+                TOTPDevice(
+                    user=user, name="default", key=secret_bytes(user.username).hex(), confirmed=True
+                )
                 for user in users
             ],
             batch_size=1000,
@@ -28,5 +29,6 @@ def seed(usernames: list[str], password_hash: str) -> None:
 
 def reset_replay_state() -> None:
     """Forget used steps and failures (between bench phases only, never timed)."""
-    TOTPDevice.objects.update(last_t=-1, throttling_failure_count=0,
-                              throttling_failure_timestamp=None)
+    TOTPDevice.objects.update(
+        last_t=-1, throttling_failure_count=0, throttling_failure_timestamp=None
+    )

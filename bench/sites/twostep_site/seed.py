@@ -13,6 +13,7 @@ from benchkit.totp import code_for, secret_bytes
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+
 from django_twostep import flows
 from django_twostep.conf import twostep_settings
 from django_twostep.models import (
@@ -58,7 +59,10 @@ def seed_bulk(usernames: list[str], password_hash: str) -> None:
             devices.append(device)
         TOTPDevice.objects.bulk_create(devices, batch_size=2000)
         code_sets = RecoveryCodeDevice.objects.bulk_create(
-            [RecoveryCodeDevice(user=user, name="Recovery codes", confirmed=True) for user in users],
+            [
+                RecoveryCodeDevice(user=user, name="Recovery codes", confirmed=True)
+                for user in users
+            ],
             batch_size=2000,
         )
         RecoveryCode.objects.bulk_create(
@@ -69,7 +73,9 @@ def seed_bulk(usernames: list[str], password_hash: str) -> None:
             ],
             batch_size=5000,
         )
-        UserThrottle.objects.bulk_create([UserThrottle(user=user) for user in users], batch_size=2000)
+        UserThrottle.objects.bulk_create(
+            [UserThrottle(user=user) for user in users], batch_size=2000
+        )
 
 
 def reset_replay_state() -> None:
