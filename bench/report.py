@@ -138,7 +138,10 @@ def render(results) -> str:
                     w(f"| {label(k)} | {kind} | not available | | | |")
                 continue
             rate = med(medians(runs, "logins_per_s"))
-            errors = sum(x["errors"] for x in runs)
+            errors = str(sum(x["errors"] for x in runs))
+            unlucky = sum(x.get("step_boundary_refusals", 0) for x in runs)
+            if unlucky:
+                errors += f" (+{unlucky} codes read as their step ended)"
             rel = "1.00x (ours)" if k == OURS else ratio(rate, ours_rate)
             w(
                 f"| {label(k)} | {kind} | {spread(medians(runs, 'logins_per_s'))} | {errors} "

@@ -22,17 +22,10 @@ BENCH = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(BENCH / "common"), str(BENCH / "sites")]
 
 from benchkit.browser import HttpBrowser  # noqa: E402
-from benchkit.totp import (  # noqa: E402
-    CHECK_USERS,
-    PASSWORD,
-    check_username,
-    code_for,
-    username,
-    wrong_code_for,
-)
+from benchkit.totp import CHECK_USERS, PASSWORD, App, check_username, username  # noqa: E402
 
 
-def login(flow, kind: str, browser: HttpBrowser, who: str, code: str) -> str | None:
+def login(flow, kind: str, browser: HttpBrowser, who: str, code: App) -> str | None:
     if kind == "html":
         page = flow.html_login(browser, who, PASSWORD, code)
         if page is None:
@@ -46,7 +39,7 @@ def login(flow, kind: str, browser: HttpBrowser, who: str, code: str) -> str | N
 def wrong_code_refused(flow, kind: str, port: int) -> bool:
     checker = check_username(int(time.time()) % CHECK_USERS)
     browser = HttpBrowser("127.0.0.1", port)
-    if login(flow, kind, browser, checker, wrong_code_for(checker)) is not None:
+    if login(flow, kind, browser, checker, App(checker, wrong=True)) is not None:
         return False
     return kind != "html" or browser.get(flow.PROTECTED).status != 200
 
@@ -67,7 +60,15 @@ def main() -> None:
 
     refused = wrong_code_refused(flow, args.flow, args.port)
     lock = threading.Lock()
-    state = {"next": 0, "ok": 0, "errors": 0, "samples": [], "exhausted": False, "latencies": []}
+    state = {
+        "next": 0,
+        "ok": 0,
+        "errors": 0,
+        "unlucky": 0,
+        "samples": [],
+        "exhausted": False,
+        "latencies": [],
+    }
     start = time.perf_counter()
     measure_from = start + args.warmup
     stop_at = measure_from + args.duration
@@ -84,17 +85,21 @@ def main() -> None:
                 return
             who = username((args.first + n) % args.pool)
             began = time.perf_counter()
+            app = App(who)
+            landed, raised = None, False
             try:
-                landed = login(
-                    flow, args.flow, HttpBrowser("127.0.0.1", args.port), who, code_for(who)
-                )
+                landed = login(flow, args.flow, HttpBrowser("127.0.0.1", args.port), who, app)
                 error = None if landed == who else f"{who} landed as {landed!r}"
             except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"[:300]
+                raised, error = True, f"{type(exc).__name__}: {exc}"[:300]
             ended = time.perf_counter()
+            # A code read as its 30 s step ended and refused: neither a login nor an error.
+            unlucky = not raised and landed is None and app.crossed_step()
             if measure_from <= ended <= stop_at:
                 with lock:
-                    if error is None:
+                    if unlucky:
+                        state["unlucky"] += 1
+                    elif error is None:
                         state["ok"] += 1
                         state["latencies"].append((ended - began) * 1000)
                     else:
@@ -113,6 +118,7 @@ def main() -> None:
             "logins_per_s": state["ok"] / args.duration,
             "ok": state["ok"],
             "errors": state["errors"],
+            "step_boundary_refusals": state["unlucky"],
             "error_samples": state["samples"],
             "users_used": state["next"],
             "ran_out_of_users": state["exhausted"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
+from collections.abc import Callable
 
 import pyotp
 
@@ -33,6 +34,36 @@ def wrong_code_for(username: str) -> str:
     now = time.time()
     near = {code_for(username, now + k * PERIOD) for k in range(-3, 4)}
     return next(c for c in ("000000", "111111", "222222", "333333") if c not in near)
+
+
+class App:
+    """The user's authenticator app, read at the moment the code is typed in.
+
+    Remembers when it was read: a code read just before a 30 s step ends can be
+    refused by a server that accepts the current step only (allauth's default
+    tolerance is 0). :meth:`crossed_step` tells such an unlucky refusal apart
+    from a real one.
+    """
+
+    def __init__(self, username: str, *, wrong: bool = False) -> None:
+        self.username = username
+        self.wrong = wrong
+        self.read_at: float | None = None
+
+    def __call__(self) -> str:
+        self.read_at = time.time()
+        if self.wrong:
+            return wrong_code_for(self.username)
+        return code_for(self.username, self.read_at)
+
+    def crossed_step(self) -> bool:
+        """Whether a step boundary passed since the code was read."""
+        if self.read_at is None:
+            return False
+        return int(self.read_at // PERIOD) != int(time.time() // PERIOD)
+
+
+CodeSource = Callable[[], str]
 
 
 def username(index: int) -> str:

@@ -1,6 +1,7 @@
 """django-allauth: login page, then the 2FA page; headless app API for JSON."""
 
 from benchkit.browser import Browser, FlowError, Response
+from benchkit.totp import CodeSource
 
 LABEL = "django-allauth"
 LOGIN = "/accounts/login/?next=/whoami/"
@@ -14,19 +15,21 @@ JSON_STEPS = (
 API = "/_allauth/app/v1"
 
 
-def html_login(b: Browser, username: str, password: str, code: str) -> Response | None:
+def html_login(b: Browser, username: str, password: str, code: CodeSource) -> Response | None:
     page = b.get(LOGIN).expect(200)
     sent = b.post_form(*page.form('name="login"', login=username, password=password)).expect(302)
     step2 = b.follow(sent).expect(200)
     if 'name="code"' not in step2.body:
         raise FlowError("password step did not lead to the 2FA page")
-    done = b.post_form(*step2.form('name="code"', code=code))
+    done = b.post_form(*step2.form('name="code"', code=code()))
     if done.status == 200:
         return None  # the 2FA page again, with an error
     return b.follow(done.expect(302))
 
 
-def json_login(b: Browser, username: str, password: str, code: str) -> tuple[Response | None, str]:
+def json_login(
+    b: Browser, username: str, password: str, code: CodeSource
+) -> tuple[Response | None, str]:
     """(the protected answer, the username it names) or (None, "") when refused."""
     first = b.post_json(f"{API}/auth/login", {"username": username, "password": password})
     first.expect(401)
@@ -35,7 +38,7 @@ def json_login(b: Browser, username: str, password: str, code: str) -> tuple[Res
     if flows != ["mfa_authenticate"]:
         raise FlowError(f"login did not ask for 2FA: {payload}")
     headers = {"X-Session-Token": payload["meta"]["session_token"]}
-    second = b.post_json(f"{API}/auth/2fa/authenticate", {"code": code}, headers=headers)
+    second = b.post_json(f"{API}/auth/2fa/authenticate", {"code": code()}, headers=headers)
     if second.status == 400:
         return None, ""
     second.expect(200)

@@ -7,6 +7,7 @@ Written against SPEC sections 3 and 4: ``twostep:login`` at ``accounts/login/``
 """
 
 from benchkit.browser import Browser, FlowError, Response
+from benchkit.totp import CodeSource
 
 LABEL = "django-twostep"
 LOGIN = "/accounts/login/?next=/whoami/"
@@ -20,26 +21,29 @@ API = "/api/v1"
 WHOAMI_API = "/bench-api/whoami"
 
 
-def html_login(b: Browser, username: str, password: str, code: str) -> Response | None:
+def html_login(b: Browser, username: str, password: str, code: CodeSource) -> Response | None:
     page = b.get(LOGIN).expect(200)
     sent = b.post_form(*page.form('name="username"', username=username, password=password))
     step2 = b.follow(sent.expect(302)).expect(200)
     if 'name="code"' not in step2.body:
         raise FlowError("the password page did not lead to the code page")
-    done = b.post_form(*step2.form('name="code"', code=code))
+    done = b.post_form(*step2.form('name="code"', code=code()))
     if done.status == 200:
         return None  # page 2 again, with an error
     return b.follow(done.expect(302))
 
 
-def json_login(b: Browser, username: str, password: str, code: str) -> tuple[Response | None, str]:
+def json_login(
+    b: Browser, username: str, password: str, code: CodeSource
+) -> tuple[Response | None, str]:
     first = b.post_json(f"{API}/auth/login", {"username": username, "password": password})
     first.expect(401)
     payload = first.json()
     if payload["errors"][0]["code"] != "two_factor_required":
         raise FlowError(f"login did not ask for the second factor: {payload}")
     second = b.post_json(
-        f"{API}/auth/two-factor", {"two_factor_id": payload["meta"]["two_factor_id"], "code": code}
+        f"{API}/auth/two-factor",
+        {"two_factor_id": payload["meta"]["two_factor_id"], "code": code()},
     )
     if second.status == 400:
         return None, ""
