@@ -522,13 +522,25 @@ def run(args: argparse.Namespace) -> Results:
         # (e) our cost with few and many enrolled users.
         ours = BY_KEY.get(OURS)
         if ours in contenders:
-            scale_at(results, ours, args)
+            try:
+                scale_at(results, ours, args)
+            except BenchError as exc:
+                results.voids.append(f"scale (e): {exc}")
 
     # (f) QR rendering.
     for c in contenders:
-        results.qr[c.key] = harness(
-            c, md5_db[c.key], "qr", "--calls", str(args.qr_calls), "--runs", str(max(3, args.runs))
-        )
+        try:
+            results.qr[c.key] = harness(
+                c,
+                md5_db[c.key],
+                "qr",
+                "--calls",
+                str(args.qr_calls),
+                "--runs",
+                str(max(3, args.runs)),
+            )
+        except BenchError as exc:
+            results.voids.append(f"QR (f) {c.label}: {exc}")
     return results
 
 
@@ -544,23 +556,32 @@ def scale_at(results: Results, ours: Contender, args: argparse.Namespace) -> Non
     command = "inproc" if html else "core"
     results.scale["measured"] = "complete HTML login" if html else "core flow (no HTML pages yet)"
     pools = {k: Pool(size) for k, size in sizes.items()}
-    count = min(args.logins, 90)
+    count, warmup = min(args.logins, 40), min(args.warmup, 5)
     for n in range(args.runs):
         for key in rotated(list(sizes), n):
-            first = pools[key].take(count + args.warmup + SLACK_USERS)
+            first = pools[key].take(count + warmup + SLACK_USERS)
             log(f"scale run {n + 1}/{args.runs}: {sizes[key]} users ({command})")
             out = harness(
                 ours, dbs[key], command, "--first", str(first), "--count", str(count),
-                "--warmup", str(args.warmup), "--pool", str(sizes[key]),
+                "--warmup", str(warmup), "--pool", str(sizes[key]),
             )  # fmt: skip
-            pools[key].used(first, count + args.warmup + SLACK_USERS)
+            pools[key].used(first, count + warmup + SLACK_USERS)
             out.pop("ms", None)
             results.scale.setdefault(key, []).append(out)
+    first = pools["big"].take(2)
     if html:
-        first = pools["big"].take(1)
         results.scale["plans"] = harness(
             ours, dbs["big"], "queries", "--user-index", str(first), "--explain"
         )
+    else:
+        core = harness(
+            ours, dbs["big"], "core", "--first", str(first), "--count", "1", "--warmup", "0",
+            "--pool", str(sizes["big"]), "--explain",
+        )  # fmt: skip
+        results.scale["plans"] = {
+            "steps": [{"request": "core flow", "plans": core["plans"]}],
+            "total": core["queries"],
+        }
 
 
 # -- the report -------------------------------------------------------------------

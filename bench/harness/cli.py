@@ -91,6 +91,9 @@ def cmd_prepare(args: argparse.Namespace) -> dict:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+            # Move the bulk insert out of the WAL into the database file, as a
+            # site that has been running a while has it.
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     else:
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
@@ -325,7 +328,8 @@ def cmd_core(args: argparse.Namespace) -> dict:
             counts.append(
                 sum(1 for q in ctx.captured_queries if not is_transaction_control(q["sql"]))
             )
-    return summary(timings) | {"queries": statistics.median(counts)}
+    plans = explain([q["sql"] for q in ctx.captured_queries]) if args.explain else []
+    return summary(timings) | {"queries": statistics.median(counts), "plans": plans}
 
 
 def cmd_versions(args: argparse.Namespace) -> dict:
@@ -351,6 +355,7 @@ def main() -> None:
     p.add_argument("--user-index", type=int, default=0)
     for name in ("inproc", "core"):
         p = sub.add_parser(name)
+        p.add_argument("--explain", action="store_true")
         p.add_argument("--flow", default="html", choices=["html", "json"])
         p.add_argument("--first", type=int, default=0)
         p.add_argument("--count", type=int, default=50)
