@@ -315,6 +315,12 @@ def render(results) -> str:
     w("## Versions and machine\n")
     m = r.machine
     w(f"- Machine: {m.get('cpu')}, {m.get('cores')} cores, {m.get('memory')} RAM; {m.get('os')}")
+    w(
+        f"- Load average (1, 5, 15 min) before the run: {m.get('load_before', '?')}; after: "
+        f"{m.get('load_after', '?')}. Above about 0.5 before the run, other work shared the "
+        "2 cores: the absolute figures are then inflated and noisier (see the ranges); the "
+        "ratios, measured alternating within the same minutes, hold up better."
+    )
     for k in keys:
         v = dict(r.versions[k])
         py = v.pop("python", "?")

@@ -350,6 +350,7 @@ def machine_info() -> dict:
     except (OSError, ValueError, IndexError):
         pass
     return {
+        "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "cpu": model or platform.processor(),
         "cores": os.cpu_count(),
         "memory": memory,
@@ -635,6 +636,7 @@ def main() -> int:
     except BenchError as exc:
         print(f"\nBENCH FAILED: {exc}", file=sys.stderr)
         return 1
+    results.machine["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     write_report(results, output)
     log(f"wrote {output}")
     unavailable = [
