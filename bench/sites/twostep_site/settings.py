@@ -1,4 +1,4 @@
-"""django-twostep, installed as SPEC section 1 says."""
+"""django-twostep, installed as the README says (SPEC section 1, plus its policy middleware)."""
 
 from benchkit.settings_base import *  # noqa: F403
 from benchkit.settings_base import BASE_APPS, BASE_MIDDLEWARE
@@ -8,6 +8,7 @@ _auth = BASE_MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMidd
 MIDDLEWARE = [
     *BASE_MIDDLEWARE[: _auth + 1],
     "django_otp.middleware.OTPMiddleware",
+    "django_twostep.middleware.TwoStepMiddleware",
     *BASE_MIDDLEWARE[_auth + 1 :],
 ]
 ROOT_URLCONF = "twostep_site.urls"
