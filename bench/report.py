@@ -48,6 +48,19 @@ def where_queries_go(steps: list[dict]) -> str:
     return "; ".join(parts)
 
 
+FRAMEWORK_TABLES = ("django_session", "auth_user")
+
+
+def own_queries(steps: list[dict]) -> int:
+    count = 0
+    for step in steps:
+        for sql in step["sql"]:
+            found = statement_table(sql)
+            if found and found[1] not in FRAMEWORK_TABLES:
+                count += 1
+    return count
+
+
 def medians(runs: list[dict], key: str) -> list[float]:
     return [r[key] for r in runs]
 
@@ -83,6 +96,8 @@ def render(results) -> str:
                 cells.append("(no JSON API)" if kind == "json" else "n/a")
             elif v["ok"]:
                 cells.append("ok")
+            elif v.get("absent"):
+                cells.append(f"absent: {v['error']}")
             else:
                 cells.append(f"**not available**: `{v['error'][:160]}`")
         w(f"| {label(k)} | {cells[0]} | {cells[1]} |")
@@ -152,15 +167,21 @@ def render(results) -> str:
     # (c)
     w("## (c) SQL queries per request of one complete login\n")
     w("Transaction control (BEGIN/COMMIT/SAVEPOINT) is not counted.\n")
-    w("| contender | flow | queries per request | total |")
-    w("|---|---|---|---|")
+    w("| contender | flow | queries per request | total | the package's own |")
+    w("|---|---|---|---|---|")
     for kind in ("html", "json"):
         for k in keys:
             q = r.queries.get(f"{k}:{kind}")
             if not q:
                 continue
             per = ", ".join(f"{st['request']} **{st['queries']}**" for st in q["steps"])
-            w(f"| {label(k)} | {kind} | {per} | **{q['total']}** |")
+            w(f"| {label(k)} | {kind} | {per} | **{q['total']}** | {own_queries(q['steps'])} |")
+    w("")
+    w(
+        "*The package's own*: queries on tables other than Django's sessions and users "
+        f"({', '.join(f'`{t}`' for t in FRAMEWORK_TABLES)}): what the two-factor "
+        "package itself adds to a login."
+    )
     w("")
     w("Where the queries go (table: statements):\n")
     for kind in ("html", "json"):

@@ -428,6 +428,8 @@ def run(args: argparse.Namespace) -> Results:
         results.available[c.key] = check
         for kind, outcome in check.items():
             state = "ok" if outcome["ok"] else f"NOT AVAILABLE: {outcome['error']}"
+            if outcome.get("absent"):
+                state = f"absent: {outcome['error']}"
             log(f"self-check {c.label} {kind}: {state}")
 
     def flows_of(c: Contender) -> list[str]:
@@ -643,7 +645,7 @@ def main() -> int:
         f"{BY_KEY[k].label} {kind}: {v['error']}"
         for k, checks in results.available.items()
         for kind, v in checks.items()
-        if not v["ok"]
+        if not v["ok"] and not v.get("absent")
     ]
     problems = list(results.voids)
     if unavailable and not args.allow_unavailable:

@@ -129,6 +129,10 @@ def cmd_selfcheck(args: argparse.Namespace) -> dict:
     out: dict = {}
     kinds = ["html"] + (["json"] if getattr(flow, "JSON_STEPS", None) else [])
     for offset, kind in enumerate(kinds):
+        absent = getattr(flow, f"{kind}_absent", lambda: None)()
+        if absent:
+            out[kind] = {"ok": False, "absent": True, "error": absent}
+            continue
         try:
             who = username(args.user_index + offset)
             app = App(who)

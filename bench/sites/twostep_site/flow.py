@@ -18,6 +18,19 @@ JSON_STEPS = (
     "GET a bearer-protected API view"
 )
 API = "/api/v1"
+
+
+def json_absent() -> str | None:
+    """Why the JSON flow cannot exist here (the API half is optional), or None."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec("django_twostep.api.urls")
+    except ModuleNotFoundError:
+        found = None
+    return None if found else "django_twostep.api.urls does not exist (the API half is optional)"
+
+
 WHOAMI_API = "/bench-api/whoami"
 
 
