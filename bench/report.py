@@ -132,6 +132,16 @@ def render(results) -> str:
             f"| {'1.00x (ours)' if k == OURS else ratio(ours_med, m)} | {steps} |"
         )
     w("")
+    w("Median ms of each request (median over the runs):\n")
+    for k in keys:
+        runs = r.inproc.get(f"{k}:html", [])
+        if runs and runs[0].get("steps"):
+            parts = []
+            for i, step in enumerate(runs[0]["steps"]):
+                values = [run["steps"][i]["median"] for run in runs if len(run["steps"]) > i]
+                parts.append(f"{step['request']} {med(values):.1f}")
+            w(f"- {label(k)}: " + ", ".join(parts))
+    w("")
 
     # (b)
     w("## (b) Over HTTP: gunicorn, 2 sync workers, 127.0.0.1\n")

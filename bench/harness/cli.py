@@ -168,6 +168,7 @@ def cmd_inproc(args: argparse.Namespace) -> dict:
 
     flow = flow_module(args.site)
     timings: list[float] = []
+    per_step: dict[tuple[int, str], list[float]] = {}
     done = unlucky = n = 0
     while done < args.warmup + args.count:
         if unlucky > SLACK_USERS:
@@ -175,8 +176,9 @@ def cmd_inproc(args: argparse.Namespace) -> dict:
         who = username((args.first + n) % args.pool)
         n += 1
         app = App(who)
+        browser = ClientBrowser()
         started = time.perf_counter()
-        landed = run_login(flow, args.flow, ClientBrowser(), who, app)
+        landed = run_login(flow, args.flow, browser, who, app)
         elapsed = time.perf_counter() - started
         if landed is None and app.crossed_step():
             unlucky += 1  # read just before the step ended; not the contender's fault
@@ -185,10 +187,18 @@ def cmd_inproc(args: argparse.Namespace) -> dict:
             raise SystemExit(f"VOID: login {n} of {who} landed as {landed!r}")
         if done >= args.warmup:
             timings.append(elapsed * 1000)
+            for index, step in enumerate(browser.steps):
+                label = f"{step.method} {step.path.split('?')[0]}"
+                per_step.setdefault((index, label), []).append(step.ms)
         done += 1
+    steps = [
+        {"request": label, "median": statistics.median(values)}
+        for (_, label), values in sorted(per_step.items())
+    ]
     return summary(timings) | {
         "ms": [round(t, 3) for t in timings],
         "step_boundary_retries": unlucky,
+        "steps": steps,
     }
 
 

@@ -6,6 +6,7 @@ count of every step of the flow.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -24,6 +25,7 @@ class Step:
     path: str
     status: int
     queries: list[str] = field(default_factory=list)
+    ms: float = 0.0
 
 
 class ClientBrowser(Browser):
@@ -49,7 +51,10 @@ class ClientBrowser(Browser):
                 Step(method, path, raw.status_code, [q["sql"] for q in ctx.captured_queries])
             )
         else:
+            started = time.perf_counter()
             raw = call()
+            elapsed = (time.perf_counter() - started) * 1000
+            self.steps.append(Step(method, path, raw.status_code, ms=elapsed))
         text = b"".join(raw.streaming_content) if raw.streaming else raw.content
         out_headers = {k.lower(): v for k, v in raw.headers.items()}
         return Response(method, full, raw.status_code, text.decode("utf-8", "replace"), out_headers)
