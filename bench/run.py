@@ -598,9 +598,8 @@ def write_report(results: Results, path: Path) -> None:
         results.notes = notes.read_text()
 
     path.write_text(render(results))
-    (VAR / f"results-{results.mode}.json").write_text(
-        json.dumps(results.__dict__, indent=1, default=str)
-    )
+    name = f"results-{results.mode}" + ("" if results.database == "sqlite" else "-postgres")
+    (VAR / f"{name}.json").write_text(json.dumps(results.__dict__, indent=1, default=str))
 
 
 def main() -> int:
@@ -622,6 +621,10 @@ def main() -> int:
     parser.add_argument("--qr-calls", type=int, default=200)
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument(
+        "--report-only", action="store_true",
+        help="rewrite the report from bench/var/results-*.json (after editing bench/notes.md)",
+    )  # fmt: skip
+    parser.add_argument(
         "--allow-unavailable", action="store_true",
         help="do not fail when a contender's self-check fails (it is reported instead)",
     )  # fmt: skip
@@ -633,6 +636,14 @@ def main() -> int:
         args.users = 600 if args.smoke else 4000
     output = args.output or (VAR / "RESULTS-smoke.md" if args.smoke else BENCH / "RESULTS.md")
     sys.path[:0] = [str(BENCH), str(BENCH / "common"), str(BENCH / "sites")]
+    if args.report_only:
+        name = f"results-{'smoke' if args.smoke else 'full'}"
+        name += "" if args.database == "sqlite" else "-postgres"
+        saved = json.loads((VAR / f"{name}.json").read_text())
+        saved["notes"] = ""
+        write_report(Results(**saved), output)
+        log(f"wrote {output} from the saved results")
+        return 0
     try:
         results = run(args)
     except BenchError as exc:
