@@ -208,7 +208,12 @@ def render(results) -> str:
                     scans.append(
                         f"{name} {st['request']}: {plan['scans']} for `{plan['sql'][:160]}`"
                     )
-    w("Query plans (EXPLAIN of every SELECT/UPDATE/DELETE of those logins): ")
+    how = (
+        ""
+        if r.database == "sqlite"
+        else " with sequential scans disabled, so a scan means no usable index"
+    )
+    w(f"Query plans (EXPLAIN of every SELECT/UPDATE/DELETE of those logins{how}): ")
     if scans:
         w("full scans found:\n")
         for line in scans:
@@ -289,7 +294,8 @@ def render(results) -> str:
             w(f"\n100,000 / 100 users: {large / small:.2f}x.")
         plans = r.scale.get("plans")
         if plans:
-            w("\nQuery plans at 100,000 users (SQLite `EXPLAIN QUERY PLAN`):\n")
+            explain = "SQLite `EXPLAIN QUERY PLAN`" if r.database == "sqlite" else "`EXPLAIN`"
+            w(f"\nQuery plans at 100,000 users ({explain}):\n")
             for st in plans["steps"]:
                 for plan in st["plans"]:
                     flag = " **FULL SCAN**" if plan["scans"] else ""

@@ -594,7 +594,7 @@ def write_report(results: Results, path: Path) -> None:
     from report import render  # bench/report.py
 
     notes = BENCH / "notes.md"
-    if notes.exists() and results.mode == "full":
+    if notes.exists() and results.mode == "full" and results.database == "sqlite":
         results.notes = notes.read_text()
 
     path.write_text(render(results))

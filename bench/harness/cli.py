@@ -260,8 +260,14 @@ def explain(queries: list[str]) -> list[dict]:
                     lines = [row[-1] for row in cursor.fetchall()]
                     scans = [line for line in lines if line.startswith("SCAN")]
                 else:
-                    cursor.execute(f"EXPLAIN {sql}")
-                    lines = [row[0] for row in cursor.fetchall()]
+                    # PostgreSQL rightly scans tiny or empty tables; forbidding
+                    # sequential scans shows whether an index could serve the query.
+                    cursor.execute("SET enable_seqscan = off")
+                    try:
+                        cursor.execute(f"EXPLAIN {sql}")
+                        lines = [row[0] for row in cursor.fetchall()]
+                    finally:
+                        cursor.execute("RESET enable_seqscan")
                     scans = [line.strip() for line in lines if "Seq Scan" in line]
         except Exception as exc:
             lines, scans = [f"(not explained: {exc})"], []
