@@ -2,6 +2,7 @@
 # make test: set up and run the whole test suite (browser tests included)
 # make screenshots: the README's pictures of the pages, into docs/screenshots/
 # make messages: update the translation catalogs from the code and compile them (docs/i18n.md)
+# make bench: the benchmark against the peers (bench/README.md); make bench-smoke: a short one
 # Needs only Python 3.11+ and make.
 
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
@@ -10,7 +11,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo lint format clean screenshots messages
+.PHONY: install test demo lint format clean screenshots messages bench bench-smoke
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11, python3.12, python3.13)"; exit 1; }
@@ -42,6 +43,15 @@ messages: $(STAMP)
 		$(addprefix -l ,$(LANGUAGES))
 	cd django_twostep && ../$(BIN)/django-admin compilemessages
 
+# The bench builds its own virtualenvs under bench/.venvs (one per contender).
+bench:
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
+	$(PYTHON) bench/run.py $(BENCH_ARGS)
+
+bench-smoke:
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
+	$(PYTHON) bench/run.py --smoke $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -51,4 +61,4 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .venv-django6 example.sqlite3 .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-django6 example.sqlite3 .pytest_cache .hypothesis bench/.venvs bench/var

@@ -32,14 +32,15 @@ class TwoFactorState:
     recovery_codes_remaining: int
 
 
-def _device_flags(user: AbstractBaseUser) -> dict[str, bool]:
-    """``{"totp": ..., "totp_pending": ..., "email": ..., ...}``, in one query."""
+def _device_flags(user: AbstractBaseUser, *, pending: bool = False) -> dict[str, bool]:
+    """``{"totp": ..., "email": ...}`` (and ``"totp_pending"``... with ``pending``), one query."""
     annotations = {}
     for name, model in METHOD_MODELS.items():
         mine = model.objects.filter(user_id=OuterRef("pk"))
         # Prefixed: a user model may well have an "email" field.
         annotations[f"twostep_{name}"] = Exists(mine.filter(confirmed=True))
-        annotations[f"twostep_{name}_pending"] = Exists(mine.filter(confirmed=False))
+        if pending:
+            annotations[f"twostep_{name}_pending"] = Exists(mine.filter(confirmed=False))
     users = get_user_model()._default_manager.filter(pk=user.pk)
     row = users.annotate(**annotations).values(*annotations).first()
     row = row or dict.fromkeys(annotations, False)
@@ -57,7 +58,7 @@ def has_two_factor(user: AbstractBaseUser) -> bool:
 
 
 def two_factor_state(user: AbstractBaseUser) -> TwoFactorState:
-    flags = _device_flags(user)
+    flags = _device_flags(user, pending=True)
     methods = [name for name in METHOD_MODELS if flags[name]]
     return TwoFactorState(
         enabled=bool(methods),

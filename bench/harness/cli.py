@@ -1,0 +1,400 @@
+"""The in-process half of the bench; runs inside one contender's virtualenv.
+
+    python harness/cli.py --site tfa_site --db sqlite:///... COMMAND [options]
+
+Every command prints one JSON document on stdout; the orchestrator
+(``bench/run.py``) collects them. Commands: ``prepare`` (migrate and seed),
+``selfcheck`` (a login works, a wrong code is refused), ``inproc`` (time
+complete logins with Django's test client), ``queries`` (SQL per request of
+one login, with query plans), ``qr`` (QR rendering per call), ``core`` (our
+flows without HTTP), ``versions``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import os
+import statistics
+import sys
+import time
+import traceback
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(BENCH / "common"), str(BENCH / "sites")]
+
+
+def setup(args: argparse.Namespace) -> None:
+    os.environ["BENCH_DB"] = args.db
+    os.environ["BENCH_HASHER"] = args.hasher
+    os.environ["DJANGO_SETTINGS_MODULE"] = f"{args.site}.settings"
+    import django
+
+    django.setup()
+
+
+def flow_module(site: str):
+    return importlib.import_module(f"{site}.flow")
+
+
+def run_login(flow, kind: str, browser, username: str, code):
+    """One complete login; returns the username the protected answer names, or None.
+
+    ``code`` is a :class:`benchkit.totp.App`, read when the flow types the code.
+    """
+    from benchkit.totp import PASSWORD
+
+    if kind == "html":
+        page = flow.html_login(browser, username, PASSWORD, code)
+        if page is None:
+            return None
+        page.expect(200)
+        return page.body.strip()
+    answer, name = flow.json_login(browser, username, PASSWORD, code)
+    return name if answer is not None else None
+
+
+# Extra users an in-process run may need when a code is refused at a step boundary.
+SLACK_USERS = 5
+
+
+# -- commands -------------------------------------------------------------------
+
+
+def cmd_prepare(args: argparse.Namespace) -> dict:
+    from benchkit.totp import CHECK_USERS, check_username, username
+
+    if args.db.startswith("sqlite:"):
+        path = Path(args.db.split("sqlite://", 1)[1])
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        recreate_postgres(args.db)
+    setup(args)
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    migrated = time.perf_counter()
+    seed = importlib.import_module(f"{args.site}.seed")
+    names = [username(i) for i in range(args.users)]
+    names += [check_username(i) for i in range(CHECK_USERS)]
+    password_hash = make_password(__import__("benchkit.totp").totp.PASSWORD)
+    seeder = seed.seed_bulk if args.bulk else seed.seed
+    seeder(names, password_hash)
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+            # Move the bulk insert out of the WAL into the database file, as a
+            # site that has been running a while has it.
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    return {
+        "users": args.users,
+        "migrate_s": round(migrated - started, 2),
+        "seed_s": round(time.perf_counter() - migrated, 2),
+        "bulk": args.bulk,
+    }
+
+
+def recreate_postgres(url: str) -> None:
+    from urllib.parse import urlparse
+
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = f"host={parsed.hostname or '127.0.0.1'} port={parsed.port or 5432} "
+    admin += f"user={parsed.username or 'postgres'} dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def cmd_selfcheck(args: argparse.Namespace) -> dict:
+    """A right code logs the right user in; a wrong code is refused and logs nobody in."""
+    setup(args)
+    from benchkit.inproc import ClientBrowser
+    from benchkit.totp import CHECK_USERS, App, check_username, username
+
+    flow = flow_module(args.site)
+    out: dict = {}
+    kinds = ["html"] + (["json"] if getattr(flow, "JSON_STEPS", None) else [])
+    for offset, kind in enumerate(kinds):
+        absent = getattr(flow, f"{kind}_absent", lambda: None)()
+        if absent:
+            out[kind] = {"ok": False, "absent": True, "error": absent}
+            continue
+        try:
+            who = username(args.user_index + offset)
+            app = App(who)
+            landed = run_login(flow, kind, ClientBrowser(), who, app)
+            if landed is None and app.crossed_step():  # unlucky: read as the step ended
+                who = username(args.user_index + offset + len(kinds))
+                landed = run_login(flow, kind, ClientBrowser(), who, App(who))
+            if landed != who:
+                raise AssertionError(f"right code: protected answer names {landed!r}, not {who!r}")
+            checker = check_username((int(time.time()) + offset) % CHECK_USERS)
+            browser = ClientBrowser()
+            landed = run_login(flow, kind, browser, checker, App(checker, wrong=True))
+            if landed is not None:
+                raise AssertionError(f"a wrong code logged {landed!r} in")
+            if kind == "html":
+                after = browser.get(flow.PROTECTED)
+                if after.status == 200:
+                    raise AssertionError("after a wrong code the protected page answers 200")
+            out[kind] = {"ok": True}
+        except Exception as exc:
+            out[kind] = {
+                "ok": False,
+                "error": f"{type(exc).__name__}: {exc}"[:500],
+                "trace": traceback.format_exc(limit=6)[-1500:],
+            }
+    return out
+
+
+def cmd_inproc(args: argparse.Namespace) -> dict:
+    setup(args)
+    from benchkit.inproc import ClientBrowser
+    from benchkit.totp import App, username
+
+    flow = flow_module(args.site)
+    timings: list[float] = []
+    per_step: dict[tuple[int, str], list[float]] = {}
+    done = unlucky = n = 0
+    while done < args.warmup + args.count:
+        if unlucky > SLACK_USERS:
+            raise SystemExit("VOID: too many codes refused at step boundaries")
+        who = username((args.first + n) % args.pool)
+        n += 1
+        app = App(who)
+        browser = ClientBrowser()
+        started = time.perf_counter()
+        landed = run_login(flow, args.flow, browser, who, app)
+        elapsed = time.perf_counter() - started
+        if landed is None and app.crossed_step():
+            unlucky += 1  # read just before the step ended; not the contender's fault
+            continue
+        if landed != who:
+            raise SystemExit(f"VOID: login {n} of {who} landed as {landed!r}")
+        if done >= args.warmup:
+            timings.append(elapsed * 1000)
+            for index, step in enumerate(browser.steps):
+                label = f"{step.method} {step.path.split('?')[0]}"
+                per_step.setdefault((index, label), []).append(step.ms)
+        done += 1
+    steps = [
+        {"request": label, "median": statistics.median(values)}
+        for (_, label), values in sorted(per_step.items())
+    ]
+    return summary(timings) | {
+        "ms": [round(t, 3) for t in timings],
+        "step_boundary_retries": unlucky,
+        "steps": steps,
+    }
+
+
+def summary(values: list[float]) -> dict:
+    ordered = sorted(values)
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+    return {"n": len(values), "median": statistics.median(values), "p90": p90}
+
+
+def cmd_queries(args: argparse.Namespace) -> dict:
+    setup(args)
+    from benchkit.inproc import ClientBrowser
+    from benchkit.totp import App, username
+
+    flow = flow_module(args.site)
+    for attempt in range(2):
+        who = username(args.user_index + attempt)
+        browser = ClientBrowser(record_queries=True)
+        app = App(who)
+        landed = run_login(flow, args.flow, browser, who, app)
+        if not (landed is None and app.crossed_step()):
+            break
+    if landed != who:
+        raise SystemExit(f"VOID: {who} landed as {landed!r}")
+    steps = [
+        {
+            "request": f"{s.method} {s.path.split('?')[0]}",
+            "status": s.status,
+            "queries": sum(1 for q in s.queries if not is_transaction_control(q)),
+            "sql": s.queries,
+            "plans": explain(s.queries) if args.explain else [],
+        }
+        for s in browser.steps
+    ]
+    return {"steps": steps, "total": sum(s["queries"] for s in steps)}
+
+
+_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+def is_transaction_control(sql: str) -> bool:
+    """BEGIN/COMMIT/SAVEPOINT...: logged by Django on SQLite, not counted as queries."""
+    return sql.lstrip().upper().startswith(_CONTROL)
+
+
+def explain(queries: list[str]) -> list[dict]:
+    """The plan of each read or write that can use an index; flags full scans."""
+    from django.db import connection
+
+    plans = []
+    for sql in queries:
+        head = sql.lstrip().split(None, 1)[0].upper()
+        if head not in ("SELECT", "UPDATE", "DELETE"):
+            continue
+        try:
+            with connection.cursor() as cursor:
+                if connection.vendor == "sqlite":
+                    cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+                    lines = [row[-1] for row in cursor.fetchall()]
+                    scans = [line for line in lines if line.startswith("SCAN")]
+                else:
+                    # PostgreSQL rightly scans tiny or empty tables; forbidding
+                    # sequential scans shows whether an index could serve the query.
+                    cursor.execute("SET enable_seqscan = off")
+                    try:
+                        cursor.execute(f"EXPLAIN {sql}")
+                        lines = [row[0] for row in cursor.fetchall()]
+                    finally:
+                        cursor.execute("RESET enable_seqscan")
+                    scans = [line.strip() for line in lines if "Seq Scan" in line]
+        except Exception as exc:
+            lines, scans = [f"(not explained: {exc})"], []
+        plans.append({"sql": sql[:400], "plan": lines, "scans": scans})
+    return plans
+
+
+def cmd_qr(args: argparse.Namespace) -> dict:
+    """Rendering one otpauth QR code, the way each contender's set-up page does."""
+    setup(args)
+    uri = (
+        "otpauth://totp/Bench%20Site:user000001%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+        "&issuer=Bench%20Site&algorithm=SHA1&digits=6&period=30"
+    )
+    renderers = qr_renderers(args.site)
+    out = {}
+    for name, render in renderers.items():
+        render(uri)  # warm-up (imports, caches)
+        runs = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            for _ in range(args.calls):
+                render(uri)
+            runs.append((time.perf_counter() - started) * 1000 / args.calls)
+        out[name] = {"ms_per_call": runs, "bytes": len(render(uri))}
+    return out
+
+
+def qr_renderers(site: str) -> dict:
+    if site == "twostep_site":
+        from django_twostep import qr
+
+        return {"segno SVG (inline)": qr.svg, "segno PNG (base64)": qr.png_base64}
+    if site == "allauth_site":
+        from allauth.mfa.adapter import get_adapter
+
+        return {"qrcode SVG (build_totp_svg)": get_adapter().build_totp_svg}
+    if site == "tfa_site":
+        import qrcode
+        from qrcode.image.svg import SvgPathImage
+
+        def tfa_svg(uri: str) -> bytes:  # what two_factor's QRGeneratorView does
+            import io
+
+            buffer = io.BytesIO()
+            qrcode.make(uri, image_factory=SvgPathImage).save(buffer)
+            return buffer.getvalue()
+
+        return {"qrcode SVG (QRGeneratorView)": tfa_svg}
+    return {}
+
+
+def cmd_core(args: argparse.Namespace) -> dict:
+    """Our flows without HTTP: begin_login + verify_login_code (password already checked)."""
+    setup(args)
+    from benchkit.totp import code_for, username
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from django_twostep import flows
+
+    User = get_user_model()
+    timings, counts = [], []
+    for n in range(args.warmup + args.count):
+        who = username((args.first + n) % args.pool)
+        code = code_for(who)
+        with CaptureQueriesContext(connection) as ctx:
+            started = time.perf_counter()
+            user = User.objects.get(username=who)
+            pending = flows.begin_login(user)
+            result = flows.verify_login_code(pending.id, code)
+            elapsed = time.perf_counter() - started
+        if result.user.pk != user.pk:
+            raise SystemExit("VOID: core flow verified the wrong user")
+        if n >= args.warmup:
+            timings.append(elapsed * 1000)
+            counts.append(
+                sum(1 for q in ctx.captured_queries if not is_transaction_control(q["sql"]))
+            )
+    plans = explain([q["sql"] for q in ctx.captured_queries]) if args.explain else []
+    return summary(timings) | {"queries": statistics.median(counts), "plans": plans}
+
+
+def cmd_versions(args: argparse.Namespace) -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": sys.version.split()[0]}
+    for dist in args.packages:
+        with contextlib.suppress(PackageNotFoundError):
+            out[dist] = version(dist)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--site", required=True)
+    parser.add_argument("--db", default="sqlite:////tmp/bench.sqlite3")
+    parser.add_argument("--hasher", default="md5", choices=["md5", "pbkdf2"])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("prepare")
+    p.add_argument("--users", type=int, default=300)
+    p.add_argument("--bulk", action="store_true")
+    p = sub.add_parser("selfcheck")
+    p.add_argument("--user-index", type=int, default=0)
+    for name in ("inproc", "core"):
+        p = sub.add_parser(name)
+        p.add_argument("--explain", action="store_true")
+        p.add_argument("--flow", default="html", choices=["html", "json"])
+        p.add_argument("--first", type=int, default=0)
+        p.add_argument("--count", type=int, default=50)
+        p.add_argument("--warmup", type=int, default=5)
+        p.add_argument("--pool", type=int, default=300)
+    p = sub.add_parser("queries")
+    p.add_argument("--flow", default="html", choices=["html", "json"])
+    p.add_argument("--user-index", type=int, default=0)
+    p.add_argument("--explain", action="store_true")
+    p = sub.add_parser("qr")
+    p.add_argument("--calls", type=int, default=200)
+    p.add_argument("--runs", type=int, default=3)
+    p = sub.add_parser("versions")
+    p.add_argument("packages", nargs="*")
+    args = parser.parse_args()
+    result = globals()[f"cmd_{args.command}"](args)
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

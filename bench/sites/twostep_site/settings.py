@@ -1,0 +1,17 @@
+"""django-twostep, installed as the README says (SPEC section 1, plus its policy middleware)."""
+
+from benchkit.settings_base import *  # noqa: F403
+from benchkit.settings_base import BASE_APPS, BASE_MIDDLEWARE
+
+INSTALLED_APPS = [*BASE_APPS, "django_otp", "django_twostep", "rest_framework", "twostep_site"]
+_auth = BASE_MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+MIDDLEWARE = [
+    *BASE_MIDDLEWARE[: _auth + 1],
+    "django_otp.middleware.OTPMiddleware",
+    "django_twostep.middleware.TwoStepMiddleware",
+    *BASE_MIDDLEWARE[_auth + 1 :],
+]
+ROOT_URLCONF = "twostep_site.urls"
+WSGI_APPLICATION = "twostep_site.wsgi.application"
+LOGIN_URL = "twostep:login"
+TWOSTEP_ISSUER = "twostep bench"
