@@ -58,30 +58,31 @@ def _middleware_index(base: str) -> int | None:
 
 
 def _check_middleware() -> list[Error]:
-    otp = _middleware_index("django_otp.middleware.OTPMiddleware")
+    """``user.is_verified()`` must exist: TwoStepMiddleware (or django-otp's
+    OTPMiddleware) installs it, after AuthenticationMiddleware."""
     auth = _middleware_index("django.contrib.auth.middleware.AuthenticationMiddleware")
-    if otp is None:
+    found = [
+        index
+        for index in (
+            _middleware_index("django_twostep.middleware.TwoStepMiddleware"),
+            _middleware_index("django_otp.middleware.OTPMiddleware"),
+        )
+        if index is not None
+    ]
+    if not found:
         return [
             Error(
-                "django_otp.middleware.OTPMiddleware is not in MIDDLEWARE.",
+                "django_twostep.middleware.TwoStepMiddleware is not in MIDDLEWARE.",
                 hint="Add it right after AuthenticationMiddleware.",
                 id="django_twostep.E002",
             )
         ]
-    if auth is None or otp < auth:
+    if auth is None or min(found) < auth:
         return [
             Error(
-                "OTPMiddleware must come after AuthenticationMiddleware in MIDDLEWARE.",
+                "TwoStepMiddleware (and OTPMiddleware, if you keep it) must come after "
+                "AuthenticationMiddleware in MIDDLEWARE.",
                 id="django_twostep.E003",
-            )
-        ]
-    twostep = _middleware_index("django_twostep.middleware.TwoStepMiddleware")
-    if twostep is not None and twostep < otp:
-        return [
-            Error(
-                "TwoStepMiddleware must come after django_otp's OTPMiddleware in MIDDLEWARE.",
-                hint="It needs user.is_verified(), which OTPMiddleware installs.",
-                id="django_twostep.E008",
             )
         ]
     return []

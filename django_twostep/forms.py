@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext, ngettext_lazy
 
 from . import flows
 from .errors import CATALOGUE, FlowError
@@ -189,10 +189,11 @@ class LoginCodeForm(CodeForm):
         super().__init__(*args, **kwargs)
         self.challenge_id = challenge_id
         if remember_days > 0:
-            self.fields["remember"].label = ngettext_lazy(
+            # Built per request, in its language: no lazy string needed.
+            self.fields["remember"].label = ngettext(
                 "Trust this browser for %(days)d day",
                 "Trust this browser for %(days)d days",
-                "days",
+                remember_days,
             ) % {"days": remember_days}
             self.fields["remember"].help_text = _(
                 "You will not be asked for a code when you log in with this browser."

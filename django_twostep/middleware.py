@@ -1,15 +1,21 @@
-"""``TwoStepMiddleware``: the ``TWOSTEP_REQUIRED`` policy and a verified-only admin.
+"""``TwoStepMiddleware``: django-otp's verification, lazily; the ``TWOSTEP_REQUIRED``
+policy; a verified-only admin.
 
-Install it after ``django_otp.middleware.OTPMiddleware``::
+Install it right after Django's ``AuthenticationMiddleware``::
 
     MIDDLEWARE = [
         ...,
         "django.contrib.auth.middleware.AuthenticationMiddleware",
-        "django_otp.middleware.OTPMiddleware",
         "django_twostep.middleware.TwoStepMiddleware",
         ...,
     ]
 
+- It does the job of django-otp's ``OTPMiddleware``: ``request.user.otp_device``
+  (the device that verified this session, or None) and
+  ``request.user.is_verified()``. Unlike ``OTPMiddleware``, it reads the device
+  only when one of the two is first used, so a page that never asks costs no
+  query for it. Keeping ``OTPMiddleware`` as well is harmless (it then reads the
+  device on every request, as it always did).
 - A logged-in user whom ``TWOSTEP_REQUIRED`` covers and who has no method yet
   reaches only this app's own pages (settings, set-up, recovery codes, logout,
   ...); every other page redirects to ``twostep:totp-setup``.
@@ -25,10 +31,15 @@ session says someone is logged in).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import NoReverseMatch, ResolverMatch, reverse
+from django.utils.functional import LazyObject, SimpleLazyObject, empty
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.models import Device
 
 from .flows.methods import has_two_factor
 from .flows.policy import is_required
@@ -36,9 +47,68 @@ from .redirects import safe_next_url, url_with_next
 
 
 def is_verified(user: AbstractBaseUser) -> bool:
-    """django-otp's verdict on this session (False without ``OTPMiddleware``)."""
+    """django-otp's verdict on this session (False without either middleware)."""
     check = getattr(user, "is_verified", None)
     return bool(check()) if callable(check) else False
+
+
+# -- django-otp's attributes, read lazily ---------------------------------------------------
+
+
+def _session_device(request: HttpRequest, user: Any) -> Device | None:
+    """The device this session was verified with, if it is still the user's and confirmed.
+
+    The same rule as django-otp's ``OTPMiddleware``; a stale reference is dropped
+    from the session.
+    """
+    if not user.is_authenticated:
+        return None
+    persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+    device = Device.from_persistent_id(persistent_id) if persistent_id else None
+    if device is not None and (device.user_id != user.pk or not device.confirmed):
+        device = None
+    if device is None and DEVICE_ID_SESSION_KEY in request.session:
+        del request.session[DEVICE_ID_SESSION_KEY]
+    return device
+
+
+def _otp_device(request: HttpRequest, user: Any) -> Device | None:
+    if "otp_device" not in vars(user):  # set by django_otp.login() or an earlier read
+        user.otp_device = _session_device(request, user)
+    return user.otp_device
+
+
+def _is_verified(request: HttpRequest, user: Any) -> bool:
+    return _otp_device(request, user) is not None
+
+
+def _with_is_verified(request: HttpRequest, user: Any) -> Any:
+    user.is_verified = partial(_is_verified, request, user)
+    return user
+
+
+def _unwrap(user: Any) -> Any:
+    """The user object behind the lazy wrappers of earlier middleware (evaluated)."""
+    while isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        user = user._wrapped
+    return user
+
+
+class LazyOTPUser(SimpleLazyObject):
+    """``request.user`` whose ``otp_device`` is read from the database on first use."""
+
+    def __init__(self, request: HttpRequest, user: Any) -> None:
+        super().__init__(lambda: _with_is_verified(request, _unwrap(user)))
+        self.__dict__["_request"] = request
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "otp_device":
+            if self._wrapped is empty:
+                self._setup()
+            return _otp_device(self.__dict__["_request"], self._wrapped)
+        return super().__getattr__(name)
 
 
 class TwoStepMiddleware:
@@ -57,7 +127,18 @@ class TwoStepMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        self.install_otp_accessors(request)
         return self.get_response(request)
+
+    @staticmethod
+    def install_otp_accessors(request: HttpRequest) -> None:
+        """Give ``request.user`` (and ``request.auser()``) django-otp's attributes."""
+        user = getattr(request, "user", None)
+        if user is not None:
+            request.user = LazyOTPUser(request, user)
+        auser = getattr(request, "auser", None)
+        if auser is not None:
+            request.auser = partial(_averified_user, request, auser)
 
     def process_view(
         self,
@@ -111,3 +192,13 @@ class TwoStepMiddleware:
     def here(request: HttpRequest) -> str:
         """The URL to come back to afterwards (only for GET: a POST cannot be replayed)."""
         return request.get_full_path() if request.method == "GET" else ""
+
+
+async def _averified_user(request: HttpRequest, auser: Callable[[], Any]) -> Any:
+    """``request.auser()``: async code cannot read the device later, so read it now."""
+    from asgiref.sync import sync_to_async
+
+    user = await auser()
+    if "otp_device" not in vars(user):
+        user.otp_device = await sync_to_async(_session_device)(request, user)
+    return _with_is_verified(request, user)

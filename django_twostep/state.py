@@ -16,6 +16,7 @@ browser state lives in one place.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -51,10 +52,28 @@ class PendingLoginState:
     backend: str
     next_url: str
     methods: list[str]
+    # Unix times: when the challenge expires, and until when a code check is
+    # refused (as last told to this browser). Page 2 shows itself from these
+    # without a query; the database stays the judge when a code is posted.
+    expires_at: float | None = None
+    wait_until: float = 0
+
+    def expired(self) -> bool:
+        return self.expires_at is not None and clock.time() >= self.expires_at
+
+    def wait(self) -> int:
+        """Whole seconds this browser was told to wait that are not over yet."""
+        return max(0, math.ceil(self.wait_until - clock.time()))
 
 
 def start_pending_login(
-    request: HttpRequest, *, challenge_id: str, backend: str, next_url: str, methods: list[str]
+    request: HttpRequest,
+    *,
+    challenge_id: str,
+    backend: str,
+    next_url: str,
+    methods: list[str],
+    expires_in: int,
 ) -> None:
     """Remember a pending login in a fresh session (the key is cycled against fixation).
 
@@ -67,6 +86,7 @@ def start_pending_login(
         "backend": backend,
         "next": next_url,
         "methods": list(methods),
+        "expires": clock.time() + expires_in,
     }
 
 
@@ -84,7 +104,20 @@ def pending_login(request: HttpRequest) -> PendingLoginState | None:
         backend=str(data.get("backend") or ""),
         next_url=str(data.get("next") or ""),
         methods=[str(m) for m in data.get("methods") or []],
+        expires_at=_number(data.get("expires")),
+        wait_until=_number(data.get("wait_until")) or 0,
     )
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def note_pending_login_wait(request: HttpRequest, seconds: int) -> None:
+    """Remember that this browser was told to wait ``seconds`` (page 2 says so again)."""
+    data = request.session.get(PENDING_KEY)
+    if isinstance(data, dict):
+        request.session[PENDING_KEY] = {**data, "wait_until": clock.time() + seconds}
 
 
 def clear_pending_login(request: HttpRequest) -> None:

@@ -228,6 +228,7 @@ class LoginView(OriginMixin, FormView):
             backend=backend or "",
             next_url=next_url,
             methods=pending.methods,
+            expires_in=pending.expires_in,
         )
         return HttpResponseRedirect(reverse("twostep:login-code"))
 
@@ -268,11 +269,10 @@ class LoginCodeView(CodeFormMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            challenge = flows.pending_login(self.pending.challenge_id)
-        except FlowError as error:
-            return self.start_again(error.code)
-        self.wait = flows.throttle_wait(challenge.user)
+        # Shown from the session alone: the challenge is checked when a code is
+        # posted, so reading the page costs no query.
+        if self.pending.expired():
+            return self.start_again("two_factor_expired")
         return super().get(request, *args, **kwargs)
 
     def get_form_kwargs(self) -> dict[str, Any]:
@@ -297,7 +297,7 @@ class LoginCodeView(CodeFormMixin, FormView):
             {
                 "methods": self.pending.methods,
                 "other_methods": self.get_other_methods(),
-                "wait": getattr(self, "wait", 0),
+                "wait": self.pending.wait(),
                 "email_code_url": reverse("twostep:login-code-email")
                 if "email" in self.pending.methods
                 else None,
@@ -330,6 +330,8 @@ class LoginCodeView(CodeFormMixin, FormView):
             and not error.meta.get("attempts_left", 1)
         ):
             return self.start_again("attempts_exhausted")
+        if form.retry_after:
+            state.note_pending_login_wait(self.request, form.retry_after)
         return super().form_invalid(form)
 
     def start_again(self, notice: str) -> HttpResponse:

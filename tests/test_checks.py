@@ -7,6 +7,7 @@ from django_twostep.conf import TwoStepSettings, twostep_settings
 
 AUTH = "django.contrib.auth.middleware.AuthenticationMiddleware"
 OTP = "django_otp.middleware.OTPMiddleware"
+TWOSTEP = "django_twostep.middleware.TwoStepMiddleware"
 
 
 def twostep_errors():
@@ -22,14 +23,23 @@ def test_missing_django_otp_app(settings):
     assert "django_twostep.E001" in twostep_errors()
 
 
-def test_missing_otp_middleware(settings):
-    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != OTP]
+def test_no_middleware_installs_is_verified(settings):
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m not in (OTP, TWOSTEP)]
     assert twostep_errors() == ["django_twostep.E002"]
 
 
-def test_otp_middleware_before_authentication(settings):
-    rest = [m for m in settings.MIDDLEWARE if m not in (AUTH, OTP)]
-    settings.MIDDLEWARE = [*rest[:2], OTP, AUTH, *rest[2:]]
+@pytest.mark.parametrize("installed", [[TWOSTEP], [OTP], [OTP, TWOSTEP], [TWOSTEP, OTP]])
+def test_either_middleware_after_authentication_will_do(settings, installed):
+    rest = [m for m in settings.MIDDLEWARE if m not in (OTP, TWOSTEP)]
+    after = rest.index(AUTH) + 1
+    settings.MIDDLEWARE = [*rest[:after], *installed, *rest[after:]]
+    assert twostep_errors() == []
+
+
+@pytest.mark.parametrize("middleware", [TWOSTEP, OTP])
+def test_middleware_before_authentication(settings, middleware):
+    rest = [m for m in settings.MIDDLEWARE if m not in (AUTH, OTP, TWOSTEP)]
+    settings.MIDDLEWARE = [*rest[:2], middleware, AUTH, *rest[2:]]
     assert twostep_errors() == ["django_twostep.E003"]
 
 

@@ -22,6 +22,7 @@ from tests.pages import page1, page2, url
 pytestmark = pytest.mark.django_db
 
 MIDDLEWARE = "django_twostep.middleware.TwoStepMiddleware"
+OTP_MIDDLEWARE = "django_otp.middleware.OTPMiddleware"
 
 
 @pytest.fixture
@@ -201,10 +202,18 @@ def test_admin_shows_security_events_read_only_and_trusted_browsers(staff, twost
 # -- configuration ------------------------------------------------------------------------------
 
 
-def test_check_refuses_the_middleware_before_otp_middleware(settings):
-    middleware = [m for m in settings.MIDDLEWARE if m != MIDDLEWARE]
-    index = middleware.index("django_otp.middleware.OTPMiddleware")
-    settings.MIDDLEWARE = [*middleware[:index], MIDDLEWARE, *middleware[index:]]
-    assert "django_twostep.E008" in [e.id for e in run_checks()]
-    settings.MIDDLEWARE = [*middleware[: index + 1], MIDDLEWARE, *middleware[index + 1 :]]
-    assert "django_twostep.E008" not in [e.id for e in run_checks()]
+@pytest.mark.parametrize("order", ["otp first", "twostep first"])
+def test_policy_works_beside_django_otps_middleware(client, staff, settings, order):
+    """Sites that keep OTPMiddleware, before or after ours, get the same policy."""
+    settings.TWOSTEP_REQUIRED = "staff"
+    rest = [m for m in settings.MIDDLEWARE if m != MIDDLEWARE]
+    after = rest.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
+    both = [OTP_MIDDLEWARE, MIDDLEWARE] if order == "otp first" else [MIDDLEWARE, OTP_MIDDLEWARE]
+    settings.MIDDLEWARE = [*rest[:after], *both, *rest[after:]]
+    assert not [e.id for e in run_checks() if e.id and e.id.startswith("django_twostep")]
+    client.force_login(staff)
+    assert client.get("/")["Location"] == setup_url("/")
+    enroll_totp(staff)
+    verified = Client()
+    login_verified(verified, staff)
+    assert verified.get("/admin/").status_code == 200

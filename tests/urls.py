@@ -1,8 +1,10 @@
 """The example site's URLs plus views that only tests need."""
 
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.views import View
+from django_otp.decorators import otp_required
 
 from django_twostep.decorators import StepUpRequiredMixin
 from example_project.urls import urlpatterns as example_urlpatterns
@@ -16,7 +18,32 @@ class SensitiveView(StepUpRequiredMixin, View):
         return HttpResponse("changed")
 
 
+@login_required
+def whoami(request: HttpRequest) -> HttpResponse:
+    """Asks nothing about the second factor."""
+    return HttpResponse(request.user.get_username())
+
+
+def verified(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(f"{request.user.is_verified()} {request.user.otp_device!r}")
+
+
+@otp_required
+def otp_only(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("verified")
+
+
+async def averified(request: HttpRequest) -> HttpResponse:
+    user = await request.auser()
+    device = user.otp_device
+    return HttpResponse(f"{user.is_verified()} {device.pk if device else None}")
+
+
 urlpatterns = [
     *example_urlpatterns,
     path("sensitive/", SensitiveView.as_view(), name="sensitive"),
+    path("whoami/", whoami),
+    path("verified/", verified),
+    path("otp-only/", otp_only),
+    path("averified/", averified),
 ]

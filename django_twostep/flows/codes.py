@@ -11,7 +11,7 @@ does not count); the outcome updates the record in the same transaction.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -180,17 +180,24 @@ class Verification:
 
 
 def match_code(
-    user: AbstractBaseUser, code: str, methods: set[str] | None = None
+    user: AbstractBaseUser,
+    code: str,
+    methods: set[str] | None = None,
+    *,
+    totp_devices: Iterable[TOTPDevice] | None = None,
 ) -> Verification | None:
     """Use up ``code`` (normalised) if it is right for one of the user's methods.
 
     Digits are tried as a TOTP code, then as the live e-mailed code (a wrong
     one spends one of its tries); then any shape a recovery code can have
     (ours, or one imported by ``twostep_import``). Must run inside
-    :func:`checked`; returns None for a wrong code.
+    :func:`checked`; returns None for a wrong code. ``totp_devices``: the user's
+    active TOTP devices, when the caller has just read them.
     """
     if methods is None or "totp" in methods:
-        for device in TOTPDevice.objects.filter(user_id=user.pk, confirmed=True):
+        if totp_devices is None:
+            totp_devices = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True)
+        for device in totp_devices:
             counter = device.match(code)
             if counter is not None and device.consume_step(counter):
                 return Verification("totp", device)

@@ -14,14 +14,14 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import F, QuerySet
+from django.db.models import F, FilteredRelation, Q, QuerySet
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 
 from .. import clock, crypto
 from ..conf import twostep_settings
 from ..errors import FlowError
-from ..models import Challenge, UserThrottle
+from ..models import Challenge, TOTPDevice, UserThrottle
 from . import events
 from .codes import (
     METHODS,
@@ -128,16 +128,24 @@ def pending_login(challenge_id: object) -> Challenge:
     return challenge
 
 
-def _lock_owner(challenge_id: str) -> tuple[UserThrottle, int]:
+def _lock_owner(challenge_id: str) -> tuple[UserThrottle, int, list[TOTPDevice] | None]:
     """Find a live challenge and lock its user's back-off row, in one query.
 
-    Returns the locked row (``.user`` loaded) and the challenge's id. Falls
-    back to two queries for a user who has no back-off row yet.
+    Returns the locked row (``.user`` loaded), the challenge's id, and the
+    user's active TOTP device (a list of at most one), read in the same query.
+    Falls back to more queries for a user who has no back-off row yet (the
+    devices are then None: not read).
     """
     live = {f"user__twostep_challenges__{key}": value for key, value in _live(challenge_id).items()}
     row = (
         UserThrottle.objects.select_for_update(of=("self",))
-        .select_related("user")
+        .annotate(
+            active_totp=FilteredRelation(
+                "user__twostep_totp_devices",
+                condition=Q(user__twostep_totp_devices__confirmed=True),
+            )
+        )
+        .select_related("user", "active_totp")
         .filter(**live)
         .annotate(
             challenge_pk=F("user__twostep_challenges__pk"),
@@ -148,9 +156,11 @@ def _lock_owner(challenge_id: str) -> tuple[UserThrottle, int]:
     if row is not None:
         if not _still_valid_for(row.user, row.challenge_password):
             raise FlowError("two_factor_expired", parameter="two_factor_id")
-        return row, row.challenge_pk
+        # Django leaves the attribute unset when the outer join found no device.
+        totp = getattr(row, "active_totp", None)
+        return row, row.challenge_pk, [totp] if totp is not None else []
     challenge = pending_login(challenge_id)  # dead: two_factor_expired
-    return lock_user(challenge.user), challenge.pk
+    return lock_user(challenge.user), challenge.pk, None
 
 
 def verify_login_code(
@@ -175,7 +185,7 @@ def verify_login_code(
     state: dict[str, Any] = {}
 
     def lock() -> UserThrottle:
-        state["throttle"], state["pk"] = _lock_owner(challenge_id)
+        state["throttle"], state["pk"], state["totp"] = _lock_owner(challenge_id)
         state["code"] = require_code(code)
         return state["throttle"]
 
@@ -200,7 +210,8 @@ def verify_login_code(
         if not claimed:
             raise FlowError("two_factor_expired", parameter="two_factor_id")
         user = state["throttle"].user
-        verification = match_code(user, state["code"], {method} if method else None)
+        methods = {method} if method else None
+        verification = match_code(user, state["code"], methods, totp_devices=state["totp"])
         if verification is None:  # wrong: the attempt stays spent, the challenge usable
             Challenge.objects.filter(pk=state["pk"]).update(consumed_at=None)
         return verification

@@ -312,14 +312,14 @@ def test_the_code_step_never_runs_the_password_hasher(api, totp_user, settings, 
 def test_two_factor_query_budget(api, totp_user, django_assert_max_num_queries):
     """auth/two-factor within a fixed number of queries, however many users and devices exist.
 
-    Measured (SQLite and PostgreSQL alike): 8 statements, of which 2 are the
+    Measured (SQLite and PostgreSQL alike): 7 statements, of which 2 are the
     SAVEPOINT/RELEASE of the back-off's atomic block (in production, outside
-    a test transaction, that block is BEGIN/COMMIT). The 6 of real work: the
-    challenge, its user and their back-off row, locked, in one query; the
-    challenge claimed for this attempt; the user's TOTP devices; use the time
-    step; the 'verified' security event; the new token. After earlier failures
-    the back-off reset adds one UPDATE (and a wrong code one more, giving the
-    challenge back).
+    a test transaction, that block is BEGIN/COMMIT). The 5 of real work: the
+    challenge, its user, their back-off row (locked) and their active TOTP
+    device, in one query; the challenge claimed for this attempt; the time step
+    used up; the 'verified' security event; the new token. After earlier
+    failures the back-off reset adds one UPDATE (and a wrong code one more,
+    giving the challenge back). The budget (SPEC section 6) is 6.
     """
 
     from django.contrib.auth import get_user_model
@@ -332,8 +332,8 @@ def test_two_factor_query_budget(api, totp_user, django_assert_max_num_queries):
     data = {"two_factor_id": challenge["two_factor_id"], "code": current_code(totp_user)}
     with django_assert_max_num_queries(8) as captured:
         assert_token_payload(post(api, TWO_FACTOR, data))
-    work = [q for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(work) <= 6, [q["sql"] for q in work]
+    work = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(work) == 5, work
 
 
 # -- one request ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""django-twostep, installed as the README says (SPEC section 1, plus its policy middleware)."""
+"""django-twostep, installed as the README says (SPEC section 1, with its middleware)."""
 
 from benchkit.settings_base import *  # noqa: F403
 from benchkit.settings_base import BASE_APPS, BASE_MIDDLEWARE
@@ -7,7 +7,6 @@ INSTALLED_APPS = [*BASE_APPS, "django_otp", "django_twostep", "rest_framework", 
 _auth = BASE_MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
 MIDDLEWARE = [
     *BASE_MIDDLEWARE[: _auth + 1],
-    "django_otp.middleware.OTPMiddleware",
     "django_twostep.middleware.TwoStepMiddleware",
     *BASE_MIDDLEWARE[_auth + 1 :],
 ]

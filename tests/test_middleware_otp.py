@@ -1,0 +1,94 @@
+"""TwoStepMiddleware installs django-otp's ``otp_device`` and ``is_verified()``,
+reading the device only when something asks."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django_otp import DEVICE_ID_SESSION_KEY
+
+from django_twostep import flows
+from django_twostep.models import TOTPDevice
+from django_twostep.testing import enroll_totp, log_in_on_two_pages, login_verified
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls")]
+
+
+def device_queries(captured):
+    return [q["sql"] for q in captured.captured_queries if "django_twostep_totpdevice" in q["sql"]]
+
+
+@pytest.fixture
+def verified_client(totp_user):
+    client = Client()
+    log_in_on_two_pages(client, totp_user)
+    return client
+
+
+def test_a_page_that_does_not_ask_reads_no_device(verified_client, totp_user):
+    with CaptureQueriesContext(connection) as captured:
+        response = verified_client.get("/whoami/")
+    assert response.content.decode() == totp_user.username
+    assert device_queries(captured) == []
+    assert len(captured.captured_queries) == 2  # the session and the user
+
+
+def test_asking_reads_the_device_once(verified_client, totp_user):
+    device = TOTPDevice.objects.get(user=totp_user)
+    with CaptureQueriesContext(connection) as captured:
+        response = verified_client.get("/verified/")
+    assert response.content.decode() == f"True {device!r}"
+    assert len(device_queries(captured)) == 1
+    assert verified_client.get("/otp-only/").status_code == 200
+
+
+def test_unverified_and_anonymous_sessions(client, totp_user):
+    assert client.get("/verified/").content.decode() == "False None"
+    assert client.get("/otp-only/").status_code == 302
+    client.force_login(totp_user)  # password only: not verified
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/verified/").content.decode() == "False None"
+    assert device_queries(captured) == []  # no device in the session: nothing to read
+    assert client.get("/otp-only/").status_code == 302
+
+
+def test_a_disabled_method_unverifies_every_session(verified_client, totp_user):
+    other = login_verified(Client(), totp_user)
+    TOTPDevice.objects.filter(user=totp_user).delete()
+    for client in (verified_client, other):
+        assert client.get("/verified/").content.decode() == "False None"
+        assert DEVICE_ID_SESSION_KEY not in client.session  # the stale reference is dropped
+        assert client.get("/otp-only/").status_code == 302
+
+
+def test_a_device_of_someone_else_or_unconfirmed_does_not_verify(
+    verified_client, totp_user, django_user_model
+):
+    intruder = django_user_model.objects.create_user("mallory", password="pw")
+    enroll_totp(intruder)
+    session = verified_client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=intruder).persistent_id
+    session.save()
+    assert verified_client.get("/verified/").content.decode() == "False None"
+
+    log_in_on_two_pages(verified_client, totp_user)
+    TOTPDevice.objects.filter(user=totp_user).update(confirmed=False)
+    assert verified_client.get("/verified/").content.decode() == "False None"
+
+
+def test_the_verdict_matches_django_otps_middleware(verified_client, totp_user, settings):
+    ours = verified_client.get("/verified/").content
+    settings.MIDDLEWARE = [
+        "django_otp.middleware.OTPMiddleware" if m.endswith("TwoStepMiddleware") else m
+        for m in settings.MIDDLEWARE
+    ]
+    assert verified_client.get("/verified/").content == ours
+
+
+@pytest.mark.django_db(transaction=True)
+def test_async_views_get_the_device_from_auser(totp_user):
+    client = Client()
+    assert client.get("/averified/").content.decode() == "False None"
+    log_in_on_two_pages(client, totp_user)
+    device = flows.active_devices(totp_user)[0]
+    assert client.get("/averified/").content.decode() == f"True {device.pk}"
