@@ -206,6 +206,18 @@ def test_challenge_is_burned_after_max_attempts(client, totp_user, settings):
     assert logged_in_user_id(client) is None
 
 
+def test_a_challenge_killed_elsewhere_is_noticed_when_a_code_is_posted(client, totp_user):
+    """Page 2 is drawn from the session alone; the database decides on POST."""
+    page1(client)
+    totp_user.set_password("changed-elsewhere-1")
+    totp_user.save()
+    assert client.get(url("login-code")).status_code == 200
+    response = page2(client, current_code(totp_user))
+    assert response["Location"] == url("login")
+    assert client.get(url("login")).context["notice"] == "two_factor_expired"
+    assert logged_in_user_id(client) is None
+
+
 def test_expired_challenge_sends_the_user_back_to_page1(client, totp_user, twostep_clock):
     page1(client)
     twostep_clock.advance(301)
