@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Exists, OuterRef
+from django.db.models import CharField, Value
 from django_otp.models import Device
 
 from ..models import (
@@ -33,18 +32,21 @@ class TwoFactorState:
 
 
 def _device_flags(user: AbstractBaseUser, *, pending: bool = False) -> dict[str, bool]:
-    """``{"totp": ..., "email": ...}`` (and ``"totp_pending"``... with ``pending``), one query."""
-    annotations = {}
-    for name, model in METHOD_MODELS.items():
-        mine = model.objects.filter(user_id=OuterRef("pk"))
-        # Prefixed: a user model may well have an "email" field.
-        annotations[f"twostep_{name}"] = Exists(mine.filter(confirmed=True))
-        if pending:
-            annotations[f"twostep_{name}_pending"] = Exists(mine.filter(confirmed=False))
-    users = get_user_model()._default_manager.filter(pk=user.pk)
-    row = users.annotate(**annotations).values(*annotations).first()
-    row = row or dict.fromkeys(annotations, False)
-    return {key.removeprefix("twostep_"): bool(value) for key, value in row.items()}
+    """``{"totp": ..., "email": ...}`` (and ``"totp_pending"``... with ``pending``), one query.
+
+    A ``UNION ALL`` of one small query per device model and state, each naming
+    its flag: about half the cost of building ``EXISTS`` annotations on the user.
+    """
+    states = [(True, "")] + ([(False, "_pending")] if pending else [])
+    parts = [
+        model.objects.filter(user_id=user.pk, confirmed=confirmed).values_list(
+            Value(name + suffix, output_field=CharField())
+        )
+        for name, model in METHOD_MODELS.items()
+        for confirmed, suffix in states
+    ]
+    found = {flag for (flag,) in parts[0].union(*parts[1:], all=True)}
+    return {name + suffix: name + suffix in found for name in METHOD_MODELS for _, suffix in states}
 
 
 def active_methods(user: AbstractBaseUser) -> list[str]:
