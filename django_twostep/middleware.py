@@ -112,7 +112,8 @@ class LazyOTPUser(SimpleLazyObject):
 
 
 class TwoStepMiddleware:
-    """Enforce ``TWOSTEP_REQUIRED`` and keep the admin for verified sessions.
+    """Give ``request.user`` django-otp's attributes (lazily), enforce
+    ``TWOSTEP_REQUIRED`` and keep the admin for verified sessions.
 
     Class attributes to change in a subclass: ``protect_admin``,
     ``admin_app_name``, ``exempt_app_names`` (URL application namespaces
