@@ -142,7 +142,11 @@ def cmd_selfcheck(args: argparse.Namespace) -> dict:
                 landed = run_login(flow, kind, ClientBrowser(), who, App(who))
             if landed != who:
                 raise AssertionError(f"right code: protected answer names {landed!r}, not {who!r}")
-            checker = check_username((int(time.time()) + offset) % CHECK_USERS)
+            # A checker user of its own per call (the user index differs from one
+            # self-check to the next): django-twostep locks a user for 1 s, 2 s,
+            # ... after each wrong code, and the next self-check can follow
+            # within the same second.
+            checker = check_username((args.user_index + offset) % CHECK_USERS)
             browser = ClientBrowser()
             landed = run_login(flow, kind, browser, checker, App(checker, wrong=True))
             if landed is not None:
