@@ -88,6 +88,37 @@ CONTENDERS = [
 BY_KEY = {c.key: c for c in CONTENDERS}
 OURS = "twostep"
 
+# Django's session engine, the same for every contender (BENCH_SESSIONS in
+# benchkit/settings_base.py). Only the HTML login runs under each: the JSON
+# flows, PBKDF2, scale and QR use database sessions.
+SESSIONS = {
+    "db": "database sessions (Django's default)",
+    "cookies": "signed-cookie sessions",
+}
+ENGINES = {  # what each sets SESSION_ENGINE to; checked in every harness answer
+    "db": "django.contrib.sessions.backends.db",
+    "cookies": "django.contrib.sessions.backends.signed_cookies",
+}
+# What a logged-in browser's session cookie holds under each (benchkit/browser.py
+# session_cookie_form): the load generator reports it, so a gunicorn server that
+# did not get BENCH_SESSIONS is caught.
+SESSION_COOKIES = {"db": "key", "cookies": "signed"}
+
+
+def variant(kind: str, sessions: str = "db") -> str:
+    """The name of a flow under a session engine: ``html``, ``html:cookies``."""
+    return kind if sessions == "db" else f"{kind}:{sessions}"
+
+
+def fkey(contender: str, kind: str, sessions: str = "db") -> str:
+    """Key of a figure in the results: ``twostep:html``, ``twostep:html:cookies``."""
+    return f"{contender}:{variant(kind, sessions)}"
+
+
+def variant_label(name: str) -> str:
+    kind, _, sessions = name.partition(":")
+    return f"{kind}, {SESSIONS[sessions or 'db']}"
+
 
 class BenchError(RuntimeError):
     pass
@@ -143,9 +174,16 @@ def ensure_venv(c: Contender) -> None:
 # -- running the harness ------------------------------------------------------------
 
 
-def harness(c: Contender, db: str, *args: str, hasher: str = "md5", timeout: float = 1800) -> dict:
+def harness(
+    c: Contender,
+    db: str,
+    *args: str,
+    hasher: str = "md5",
+    sessions: str = "db",
+    timeout: float = 1800,
+) -> dict:
     command = [str(c.python), str(BENCH / "harness" / "cli.py"), "--site", c.site, "--db", db]
-    command += ["--hasher", hasher, *args]
+    command += ["--hasher", hasher, "--sessions", sessions, *args]
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         raise BenchError(
@@ -218,8 +256,8 @@ def free_port() -> int:
 class Server:
     """gunicorn with 2 sync workers on 127.0.0.1, stopped on exit."""
 
-    def __init__(self, c: Contender, db: str, workers: int) -> None:
-        self.c, self.db, self.workers = c, db, workers
+    def __init__(self, c: Contender, db: str, workers: int, sessions: str = "db") -> None:
+        self.c, self.db, self.workers, self.sessions = c, db, workers, sessions
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -227,10 +265,11 @@ class Server:
         env = os.environ | {
             "BENCH_DB": self.db,
             "BENCH_HASHER": "md5",
+            "BENCH_SESSIONS": self.sessions,
             "DJANGO_SETTINGS_MODULE": f"{self.c.site}.settings",
             "PYTHONPATH": f"{BENCH / 'common'}{os.pathsep}{BENCH / 'sites'}",
         }
-        self.log_path = VAR / f"gunicorn-{self.c.key}.log"
+        self.log_path = VAR / f"gunicorn-{self.c.key}-{self.sessions}.log"
         self.proc = subprocess.Popen(
             [
                 str(self.c.gunicorn),
@@ -288,6 +327,44 @@ def load(c: Contender, server: Server, flow: str, first: int, limit: int, pool: 
     if done.returncode != 0:
         raise BenchError(f"load generator for {c.label} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def http_run(
+    results: Results,
+    c: Contender,
+    kind: str,
+    sessions: str,
+    server: Server,
+    pool: Pool,
+    n: int,
+    args: argparse.Namespace,
+) -> None:
+    """One HTTP figure run; anything wrong with it is recorded as void."""
+    wanted = http_users_needed(results, c, kind, sessions, args)
+    first, limit = pool.take_fresh(wanted)
+    what = f"HTTP {c.label} {variant_label(variant(kind, sessions))}: run {n + 1}"
+    log(f"{what}/{args.runs_http}")
+    try:
+        out = load(c, server, kind, first, limit, pool, args)
+    except BenchError:
+        pool.used(first, limit)
+        raise
+    pool.used(first, out["users_used"] + 1)
+    if out["ran_out_of_users"]:
+        results.voids.append(f"{what}: ran out of fresh users ({limit}); seed more with --users")
+    if out["errors"] or not out["wrong_code_refused"] or out["ok"] == 0:
+        results.voids.append(
+            f"{what}: {out['errors']} errors, wrong code refused: {out['wrong_code_refused']}, "
+            f"samples: {out['error_samples']}"
+        )
+    cookies = out.get("session_cookies", [])
+    if kind == "html" and out["ok"] and cookies != [SESSION_COOKIES[sessions]]:
+        results.voids.append(
+            f"{what}: session cookies looked like {cookies}, not "
+            f"{SESSION_COOKIES[sessions]!r}: the server did not run {sessions} sessions"
+        )
+        return
+    results.http.setdefault(fkey(c.key, kind, sessions), []).append(out)
 
 
 # -- statistics -----------------------------------------------------------------------
@@ -370,12 +447,17 @@ def rotated(items: list, run: int) -> list:
     return items[shift:] + items[:shift]
 
 
-def http_users_needed(results: Results, c: Contender, kind: str, args) -> int:
+def http_users_needed(results: Results, c: Contender, kind: str, sessions: str, args) -> int:
     """Users one HTTP run may need: what the workers could do at the in-process speed.
 
     Over HTTP a login is slower than in-process, so this is an upper bound.
     """
-    runs = results.inproc.get(f"{c.key}:{kind}") or results.inproc.get(f"{c.key}:html") or []
+    runs = (
+        results.inproc.get(fkey(c.key, kind, sessions))
+        or results.inproc.get(fkey(c.key, kind))
+        or results.inproc.get(fkey(c.key, "html"))
+        or []
+    )
     fastest = min((r["median"] for r in runs), default=5.0)
     per_second = args.workers * 1000 / max(fastest, 1.0)
     return int(per_second * (args.duration + args.http_warmup)) + args.concurrency + 1
@@ -403,6 +485,7 @@ def run(args: argparse.Namespace) -> Results:
                 "workers",
                 "pbkdf2_logins",
                 "scale_big",
+                "sessions",
             )
         },
     )
@@ -421,80 +504,104 @@ def run(args: argparse.Namespace) -> Results:
         results.prepare[c.key] = harness(c, md5_db[c.key], "prepare", "--users", str(args.users))
 
     # Self-checks: a contender that cannot log in is "not available", never timed.
+    # Every flow under database sessions (the JSON flows, PBKDF2, scale need it),
+    # then the HTML login again under each other session engine asked for.
+    # Each flow needs one user, and one more in case a code is read as its step ends.
     for c in contenders:
-        first = pools[c.key].take(2)
+        first = pools[c.key].take(4)
         check = harness(c, md5_db[c.key], "selfcheck", "--user-index", str(first))
-        pools[c.key].used(first, 2)
+        pools[c.key].used(first, 4)
         results.available[c.key] = check
-        for kind, outcome in check.items():
+        for sessions in args.sessions:
+            if sessions == "db":
+                continue
+            first = pools[c.key].take(2)
+            other = harness(
+                c, md5_db[c.key], "selfcheck", "--user-index", str(first), "--flow", "html",
+                sessions=sessions,
+            )  # fmt: skip
+            pools[c.key].used(first, 2)
+            check[variant("html", sessions)] = other["html"]
+        for name, outcome in check.items():
+            sessions = name.partition(":")[2] or "db"
+            engine = outcome.get("session_engine", "")
+            if outcome["ok"] and engine != ENGINES[sessions]:
+                outcome.update(ok=False, error=f"ran with SESSION_ENGINE {engine!r}")
             state = "ok" if outcome["ok"] else f"NOT AVAILABLE: {outcome['error']}"
             if outcome.get("absent"):
                 state = f"absent: {outcome['error']}"
-            log(f"self-check {c.label} {kind}: {state}")
+            log(f"self-check {c.label} {variant_label(name)}: {state}")
 
-    def flows_of(c: Contender) -> list[str]:
-        return [k for k, v in results.available[c.key].items() if v["ok"]]
+    def ok(c: Contender, kind: str, sessions: str = "db") -> bool:
+        return bool(results.available[c.key].get(variant(kind, sessions), {}).get("ok"))
 
-    live = [c for c in contenders if flows_of(c)]
+    def variants_of(c: Contender, engines: list[str]) -> list[tuple[str, str]]:
+        """(kind, sessions) this contender runs: HTML under each engine, JSON on db."""
+        out = [("html", s) for s in engines if ok(c, "html", s)]
+        return out + ([("json", "db")] if ok(c, "json") else [])
+
+    live = [c for c in contenders if any(v["ok"] for v in results.available[c.key].values())]
+
+    def engine_void(out: dict, sessions: str, what: str) -> bool:
+        """The harness ran under another engine than asked: record, do not use."""
+        engine = out.get("session_engine", "")
+        if engine == ENGINES[sessions]:
+            return False
+        results.voids.append(f"{what}: asked for {sessions} sessions, ran with {engine!r}")
+        return True
 
     # (c) queries per request, with the query plans.
     for c in live:
-        for kind in flows_of(c):
+        for kind, sessions in variants_of(c, args.sessions):
             first = pools[c.key].take(1)
-            results.queries[f"{c.key}:{kind}"] = harness(
+            out = harness(
                 c, md5_db[c.key], "queries", "--flow", kind, "--user-index", str(first),
-                "--explain",
+                "--explain", sessions=sessions,
             )  # fmt: skip
             pools[c.key].used(first, 1)
+            if not engine_void(out, sessions, f"queries {kind} {c.label}"):
+                results.queries[fkey(c.key, kind, sessions)] = out
 
-    # (a) and (d): in-process complete logins, alternating contenders.
+    # (a) and (d): in-process complete logins, contenders alternating, and the
+    # HTML login under each session engine (engines alternating too).
     for kind in ("html", "json"):
+        engines = args.sessions if kind == "html" else ["db"]
         for n in range(args.runs):
-            for c in rotated([c for c in live if kind in flows_of(c)], n):
-                total = args.logins + args.warmup + SLACK_USERS
-                first = pools[c.key].take(total)
-                log(f"in-process {kind} run {n + 1}/{args.runs}: {c.label}")
-                try:
-                    out = harness(
-                        c, md5_db[c.key], "inproc", "--flow", kind, "--first", str(first),
-                        "--count", str(args.logins), "--warmup", str(args.warmup),
-                        "--pool", str(args.users),
-                    )  # fmt: skip
-                except BenchError as exc:
-                    results.voids.append(f"in-process {kind} {c.label}: {exc}")
-                    continue
-                finally:
-                    pools[c.key].used(first, total)
-                out.pop("ms", None)
-                results.inproc.setdefault(f"{c.key}:{kind}", []).append(out)
+            for sessions in rotated(list(engines), n):
+                for c in rotated([c for c in live if ok(c, kind, sessions)], n):
+                    total = args.logins + args.warmup + SLACK_USERS
+                    first = pools[c.key].take(total)
+                    what = f"in-process {c.label} {variant_label(variant(kind, sessions))}"
+                    log(f"{what}: run {n + 1}/{args.runs}")
+                    try:
+                        out = harness(
+                            c, md5_db[c.key], "inproc", "--flow", kind, "--first", str(first),
+                            "--count", str(args.logins), "--warmup", str(args.warmup),
+                            "--pool", str(args.users), sessions=sessions,
+                        )  # fmt: skip
+                    except BenchError as exc:
+                        results.voids.append(f"{what}: {exc}")
+                        continue
+                    finally:
+                        pools[c.key].used(first, total)
+                    out.pop("ms", None)
+                    if not engine_void(out, sessions, what):
+                        results.inproc.setdefault(fkey(c.key, kind, sessions), []).append(out)
 
-    # (b) over HTTP: gunicorn, load from a separate process.
+    # (b) over HTTP: gunicorn, load from a separate process; one server per
+    # contender and session engine, contenders alternating within each engine.
+    # (The JSON flows run on the database-sessions server.)
     if args.duration > 0:
+        servers = list(dict.fromkeys([*args.sessions, "db"]))
         for n in range(args.runs_http):
-            for c in rotated(live, n):
-                with Server(c, md5_db[c.key], args.workers) as server:
-                    for kind in flows_of(c):
-                        wanted = http_users_needed(results, c, kind, args)
-                        first, limit = pools[c.key].take_fresh(wanted)
-                        log(f"HTTP {kind} run {n + 1}/{args.runs_http}: {c.label}")
-                        try:
-                            out = load(c, server, kind, first, limit, pools[c.key], args)
-                        except BenchError:
-                            pools[c.key].used(first, limit)
-                            raise
-                        pools[c.key].used(first, out["users_used"] + 1)
-                        results.http.setdefault(f"{c.key}:{kind}", []).append(out)
-                        if out["ran_out_of_users"]:
-                            results.voids.append(
-                                f"HTTP {kind} {c.label} run {n + 1}: ran out of fresh users "
-                                f"({limit}); seed more with --users"
-                            )
-                        if out["errors"] or not out["wrong_code_refused"] or out["ok"] == 0:
-                            results.voids.append(
-                                f"HTTP {kind} {c.label} run {n + 1}: {out['errors']} errors, "
-                                f"wrong code refused: {out['wrong_code_refused']}, "
-                                f"samples: {out['error_samples']}"
-                            )
+            for sessions in rotated(servers, n):
+                for c in rotated(live, n):
+                    todo = [k for k, s in variants_of(c, args.sessions) if s == sessions]
+                    if not todo:
+                        continue
+                    with Server(c, md5_db[c.key], args.workers, sessions) as server:
+                        for kind in todo:
+                            http_run(results, c, kind, sessions, server, pools[c.key], n, args)
 
     if not args.smoke:
         # PBKDF2 (Django's default hasher), reported apart from the framework comparison.
@@ -504,7 +611,7 @@ def run(args: argparse.Namespace) -> Results:
             harness(c, pb_db[c.key], "prepare", "--users", "300", hasher="pbkdf2")
         pb_pools = {c.key: Pool(300) for c in live}
         for n in range(args.runs):
-            for c in rotated([c for c in live if "html" in flows_of(c)], n):
+            for c in rotated([c for c in live if ok(c, "html")], n):
                 total = args.pbkdf2_logins + 1 + SLACK_USERS
                 first = pb_pools[c.key].take(total)
                 log(f"PBKDF2 run {n + 1}/{args.runs}: {c.label}")
@@ -607,6 +714,10 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true", help="a few logins per contender")
     parser.add_argument("--only", nargs="*", choices=list(BY_KEY), help="contenders to run")
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--sessions", nargs="+", choices=list(SESSIONS), default=list(SESSIONS),
+        help="Django session engines of the HTML login, (a) (b) (c) (default: db cookies)",
+    )  # fmt: skip
     parser.add_argument("--users", type=int, default=None, help="seeded users per contender")
     parser.add_argument("--runs", type=int, default=5, help="runs of each in-process figure")
     parser.add_argument("--runs-http", type=int, default=3, help="runs of each HTTP figure")
@@ -634,6 +745,7 @@ def main() -> int:
         args.duration, args.http_warmup, args.qr_calls = 2.0, 0.5, 5
     if args.users is None:
         args.users = 600 if args.smoke else 4000
+    args.sessions = list(dict.fromkeys(args.sessions))
     output = args.output or (VAR / "RESULTS-smoke.md" if args.smoke else BENCH / "RESULTS.md")
     sys.path[:0] = [str(BENCH), str(BENCH / "common"), str(BENCH / "sites")]
     if args.report_only:
@@ -653,7 +765,7 @@ def main() -> int:
     write_report(results, output)
     log(f"wrote {output}")
     unavailable = [
-        f"{BY_KEY[k].label} {kind}: {v['error']}"
+        f"{BY_KEY[k].label} {variant_label(kind)}: {v['error']}"
         for k, checks in results.available.items()
         for kind, v in checks.items()
         if not v["ok"] and not v.get("absent")

@@ -1,6 +1,6 @@
 """The in-process half of the bench; runs inside one contender's virtualenv.
 
-    python harness/cli.py --site tfa_site --db sqlite:///... COMMAND [options]
+    python harness/cli.py --site tfa_site --db sqlite:///... [--sessions cookies] COMMAND [options]
 
 Every command prints one JSON document on stdout; the orchestrator
 (``bench/run.py``) collects them. Commands: ``prepare`` (migrate and seed),
@@ -30,6 +30,7 @@ sys.path[:0] = [str(BENCH / "common"), str(BENCH / "sites")]
 def setup(args: argparse.Namespace) -> None:
     os.environ["BENCH_DB"] = args.db
     os.environ["BENCH_HASHER"] = args.hasher
+    os.environ["BENCH_SESSIONS"] = args.sessions
     os.environ["DJANGO_SETTINGS_MODULE"] = f"{args.site}.settings"
     import django
 
@@ -59,6 +60,26 @@ def run_login(flow, kind: str, browser, username: str, code):
 
 # Extra users an in-process run may need when a code is refused at a step boundary.
 SLACK_USERS = 5
+
+
+def session_engine() -> str:
+    from django.conf import settings
+
+    return settings.SESSION_ENGINE
+
+
+def check_session_cookie(browser) -> None:
+    """After a complete HTML login: the session cookie is what the engine makes.
+
+    Catches a site whose settings do not follow BENCH_SESSIONS (a figure would
+    then be labelled with the wrong engine).
+    """
+    from benchkit.browser import expected_session_cookie, session_cookie_form
+
+    engine = session_engine()
+    found = session_cookie_form(browser.session_cookie())
+    if found != expected_session_cookie(engine):
+        raise AssertionError(f"session cookie is {found!r} with SESSION_ENGINE {engine}")
 
 
 # -- commands -------------------------------------------------------------------
@@ -128,6 +149,8 @@ def cmd_selfcheck(args: argparse.Namespace) -> dict:
     flow = flow_module(args.site)
     out: dict = {}
     kinds = ["html"] + (["json"] if getattr(flow, "JSON_STEPS", None) else [])
+    if args.flow:
+        kinds = [k for k in kinds if k in args.flow]
     for offset, kind in enumerate(kinds):
         absent = getattr(flow, f"{kind}_absent", lambda: None)()
         if absent:
@@ -135,14 +158,21 @@ def cmd_selfcheck(args: argparse.Namespace) -> dict:
             continue
         try:
             who = username(args.user_index + offset)
-            app = App(who)
-            landed = run_login(flow, kind, ClientBrowser(), who, app)
+            app, browser = App(who), ClientBrowser()
+            landed = run_login(flow, kind, browser, who, app)
             if landed is None and app.crossed_step():  # unlucky: read as the step ended
                 who = username(args.user_index + offset + len(kinds))
-                landed = run_login(flow, kind, ClientBrowser(), who, App(who))
+                browser = ClientBrowser()
+                landed = run_login(flow, kind, browser, who, App(who))
             if landed != who:
                 raise AssertionError(f"right code: protected answer names {landed!r}, not {who!r}")
-            checker = check_username((int(time.time()) + offset) % CHECK_USERS)
+            if kind == "html":
+                check_session_cookie(browser)
+            # A checker user of its own per call (the user index differs from one
+            # self-check to the next): django-twostep locks a user for 1 s, 2 s,
+            # ... after each wrong code, and the next self-check (another session
+            # engine) can follow within the same second.
+            checker = check_username((args.user_index + offset) % CHECK_USERS)
             browser = ClientBrowser()
             landed = run_login(flow, kind, browser, checker, App(checker, wrong=True))
             if landed is not None:
@@ -151,10 +181,11 @@ def cmd_selfcheck(args: argparse.Namespace) -> dict:
                 after = browser.get(flow.PROTECTED)
                 if after.status == 200:
                     raise AssertionError("after a wrong code the protected page answers 200")
-            out[kind] = {"ok": True}
+            out[kind] = {"ok": True, "session_engine": session_engine()}
         except Exception as exc:
             out[kind] = {
                 "ok": False,
+                "session_engine": session_engine(),
                 "error": f"{type(exc).__name__}: {exc}"[:500],
                 "trace": traceback.format_exc(limit=6)[-1500:],
             }
@@ -185,6 +216,11 @@ def cmd_inproc(args: argparse.Namespace) -> dict:
             continue
         if landed != who:
             raise SystemExit(f"VOID: login {n} of {who} landed as {landed!r}")
+        if args.flow == "html" and done == 0:
+            try:
+                check_session_cookie(browser)
+            except AssertionError as exc:
+                raise SystemExit(f"VOID: {exc}") from exc
         if done >= args.warmup:
             timings.append(elapsed * 1000)
             for index, step in enumerate(browser.steps):
@@ -196,6 +232,7 @@ def cmd_inproc(args: argparse.Namespace) -> dict:
         for (_, label), values in sorted(per_step.items())
     ]
     return summary(timings) | {
+        "session_engine": session_engine(),
         "ms": [round(t, 3) for t in timings],
         "step_boundary_retries": unlucky,
         "steps": steps,
@@ -223,6 +260,11 @@ def cmd_queries(args: argparse.Namespace) -> dict:
             break
     if landed != who:
         raise SystemExit(f"VOID: {who} landed as {landed!r}")
+    if args.flow == "html":
+        try:
+            check_session_cookie(browser)
+        except AssertionError as exc:
+            raise SystemExit(f"VOID: {exc}") from exc
     steps = [
         {
             "request": f"{s.method} {s.path.split('?')[0]}",
@@ -233,7 +275,11 @@ def cmd_queries(args: argparse.Namespace) -> dict:
         }
         for s in browser.steps
     ]
-    return {"steps": steps, "total": sum(s["queries"] for s in steps)}
+    return {
+        "steps": steps,
+        "total": sum(s["queries"] for s in steps),
+        "session_engine": session_engine(),
+    }
 
 
 _CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
@@ -367,12 +413,17 @@ def main() -> None:
     parser.add_argument("--site", required=True)
     parser.add_argument("--db", default="sqlite:////tmp/bench.sqlite3")
     parser.add_argument("--hasher", default="md5", choices=["md5", "pbkdf2"])
+    parser.add_argument(
+        "--sessions", default="db", choices=["db", "cookies"],
+        help="Django's session engine: database (default) or signed cookies",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("prepare")
     p.add_argument("--users", type=int, default=300)
     p.add_argument("--bulk", action="store_true")
     p = sub.add_parser("selfcheck")
     p.add_argument("--user-index", type=int, default=0)
+    p.add_argument("--flow", nargs="*", choices=["html", "json"], help="default: every flow")
     for name in ("inproc", "core"):
         p = sub.add_parser(name)
         p.add_argument("--explain", action="store_true")

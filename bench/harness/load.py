@@ -21,7 +21,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(BENCH / "common"), str(BENCH / "sites")]
 
-from benchkit.browser import HttpBrowser  # noqa: E402
+from benchkit.browser import SESSION_COOKIE, HttpBrowser, session_cookie_form  # noqa: E402
 from benchkit.totp import CHECK_USERS, PASSWORD, App, check_username, username  # noqa: E402
 
 
@@ -68,6 +68,7 @@ def main() -> None:
         "samples": [],
         "exhausted": False,
         "latencies": [],
+        "session_cookies": set(),
     }
     start = time.perf_counter()
     measure_from = start + args.warmup
@@ -87,8 +88,9 @@ def main() -> None:
             began = time.perf_counter()
             app = App(who)
             landed, raised = None, False
+            browser = HttpBrowser("127.0.0.1", args.port)
             try:
-                landed = login(flow, args.flow, HttpBrowser("127.0.0.1", args.port), who, app)
+                landed = login(flow, args.flow, browser, who, app)
                 error = None if landed == who else f"{who} landed as {landed!r}"
             except Exception as exc:
                 raised, error = True, f"{type(exc).__name__}: {exc}"[:300]
@@ -101,6 +103,9 @@ def main() -> None:
                         state["unlucky"] += 1
                     elif error is None:
                         state["ok"] += 1
+                        # Which session engine the server really runs (bench/run.py checks).
+                        cookie = browser.cookies.get(SESSION_COOKIE)
+                        state["session_cookies"].add(session_cookie_form(cookie))
                         state["latencies"].append((ended - began) * 1000)
                     else:
                         state["errors"] += 1
@@ -123,6 +128,7 @@ def main() -> None:
             "users_used": state["next"],
             "ran_out_of_users": state["exhausted"],
             "wrong_code_refused": refused,
+            "session_cookies": sorted(state["session_cookies"]),
             "latency_median_ms": latencies[len(latencies) // 2],
             "duration_s": args.duration,
             "concurrency": args.concurrency,

@@ -24,6 +24,27 @@ _INPUT = re.compile(r"<input\b[^>]*>", re.I)
 _ATTR = re.compile(r'([a-zA-Z_:-]+)\s*=\s*("[^"]*"|\'[^\']*\')')
 
 
+SESSION_COOKIE = "sessionid"  # Django's default SESSION_COOKIE_NAME, kept by every site
+
+
+def session_cookie_form(value: str | None) -> str:
+    """What a session cookie holds: ``signed`` (the session data itself, signed:
+    Django's signed-cookie sessions), ``key`` (a key into server-side storage:
+    database sessions), or ``none``.
+
+    A signed value is ``data:timestamp:signature``; a session key is 32 letters
+    and digits. Lets a run check which engine a site really used.
+    """
+    if not value:
+        return "none"
+    return "signed" if ":" in value else "key"
+
+
+def expected_session_cookie(engine: str) -> str:
+    """The :func:`session_cookie_form` a logged-in browser has under ``engine``."""
+    return "signed" if engine.endswith(".signed_cookies") else "key"
+
+
 class FlowError(AssertionError):
     """The flow did not do what a working login does: the figure is void."""
 

@@ -58,3 +58,9 @@ class ClientBrowser(Browser):
         text = b"".join(raw.streaming_content) if raw.streaming else raw.content
         out_headers = {k.lower(): v for k, v in raw.headers.items()}
         return Response(method, full, raw.status_code, text.decode("utf-8", "replace"), out_headers)
+
+    def session_cookie(self) -> str | None:
+        from django.conf import settings
+
+        morsel = self.client.cookies.get(settings.SESSION_COOKIE_NAME)
+        return morsel.value if morsel is not None and morsel.value else None

@@ -4,6 +4,10 @@ Environment:
 - BENCH_DB: ``sqlite:///path`` or ``postgres://user@host:port/name``.
 - BENCH_HASHER: ``md5`` (default; the framework comparison) or ``pbkdf2``
   (Django's default hasher, reported separately).
+- BENCH_SESSIONS: ``db`` (default; Django's default database sessions) or
+  ``cookies`` (Django's signed-cookie sessions: no session query at all, and
+  shared by gunicorn's workers without a cache server). The same for every
+  contender; ``bench/run.py --sessions`` sets it.
 """
 
 import os
@@ -48,6 +52,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if os.environ.get("BENCH_HASHER", "md5") == "md5":
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+_SESSION_ENGINES = {
+    "db": "django.contrib.sessions.backends.db",
+    "cookies": "django.contrib.sessions.backends.signed_cookies",
+}
+_sessions = os.environ.get("BENCH_SESSIONS", "db")
+if _sessions not in _SESSION_ENGINES:
+    raise ValueError(f"BENCH_SESSIONS must be one of {sorted(_SESSION_ENGINES)}, not {_sessions!r}")
+SESSION_ENGINE = _SESSION_ENGINES[_sessions]
 
 BASE_APPS = [
     "django.contrib.auth",
