@@ -297,7 +297,9 @@ class LoginCodeView(CodeFormMixin, FormView):
             {
                 "methods": self.pending.methods,
                 "other_methods": self.get_other_methods(),
-                "wait": self.pending.wait(),
+                # After a POST the field's error says it; on GET, the wait this
+                # browser was last told about, if it is not over.
+                "wait": self.pending.wait() if self.request.method == "GET" else 0,
                 "email_code_url": reverse("twostep:login-code-email")
                 if "email" in self.pending.methods
                 else None,
