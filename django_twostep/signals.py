@@ -19,6 +19,7 @@ throttled = Signal()
 trusted_browser_added = Signal()
 admin_reset = Signal()
 email_code_sent = Signal()
+refresh_token_reused = Signal()
 
 BY_EVENT = {
     "enabled": two_factor_enabled,
@@ -31,4 +32,5 @@ BY_EVENT = {
     "trusted_browser_added": trusted_browser_added,
     "admin_reset": admin_reset,
     "email_code_sent": email_code_sent,
+    "refresh_token_reused": refresh_token_reused,
 }

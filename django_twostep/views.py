@@ -82,6 +82,7 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "trusted_browser_added": _("Browser trusted"),
     "admin_reset": _("Two-step login reset by an administrator"),
     "email_code_sent": _("Code e-mailed"),
+    "refresh_token_reused": _("An app's used sign-in token came back: that sign-in was ended"),
 }
 
 METHOD_LABELS: dict[str, str | Promise] = {

@@ -30,7 +30,7 @@ from django.utils import translation
 
 from django_twostep import flows
 from django_twostep.api.exceptions import error_object
-from django_twostep.errors import CATALOGUE
+from django_twostep.errors import CATALOGUE, FlowError
 from django_twostep.flows import email as email_flows
 from django_twostep.flows.maintenance import reset_two_factor
 from django_twostep.models import TOTPDevice
@@ -242,6 +242,11 @@ class Walk:
         client = self.client()
         self.page1(client, alice)
         client.post("/accounts/login/code/", {"code": current_code(alice), "remember": "on"})
+        # An app of hers presents a spent refresh token: her activity says so.
+        issued = flows.tokens.issue_tokens(alice)
+        flows.tokens.refresh_tokens(issued.refresh_token)
+        with pytest.raises(FlowError):
+            flows.tokens.refresh_tokens(issued.refresh_token)
         self.see("settings: everything on", client.get("/accounts/two-factor/"))
         self.see(
             "totp set-up: already on", client.get("/accounts/two-factor/totp/setup/", follow=True)

@@ -212,7 +212,8 @@ class RefreshView(TwoStepAPIView):
     @schema.refresh
     def post(self, request: Request) -> Response:
         data = self.validated(RefreshSerializer)
-        return self.token_response(tokens.refresh_tokens(data["refresh_token"]))
+        refreshed = tokens.refresh_tokens(data["refresh_token"], origin=self.origin())
+        return self.token_response(refreshed)
 
 
 class LogoutView(TwoStepAPIView):

@@ -35,6 +35,7 @@ from .. import clock, crypto
 from ..conf import twostep_settings
 from ..errors import FlowError, Throttled
 from ..models import ApiToken
+from . import events
 from .codes import Verification, verify_second_factor
 from .events import Origin
 from .login import PASSWORD_PURPOSE
@@ -140,7 +141,7 @@ def authenticate_access_token(raw: object) -> ApiToken | None:
     return token
 
 
-def refresh_tokens(raw: object) -> IssuedTokens:
+def refresh_tokens(raw: object, *, origin: Origin | None = None) -> IssuedTokens:
     """Spend refresh token ``raw`` and issue the next pair of its family.
 
     Raises ``invalid_grant`` for a token that is unknown, expired, revoked or
@@ -156,7 +157,7 @@ def refresh_tokens(raw: object) -> IssuedTokens:
     if token is None or token.revoked_at is not None:
         raise FlowError("invalid_grant", parameter="refresh_token")
     if token.rotated_at is not None:
-        _revoke_reused_family(token)
+        _revoke_reused_family(token, origin)
         raise FlowError("invalid_grant", parameter="refresh_token")
     if token.refresh_expires_at <= clock.now() or not _user_still_valid(token):
         raise FlowError("invalid_grant", parameter="refresh_token")
@@ -174,18 +175,20 @@ def refresh_tokens(raw: object) -> IssuedTokens:
             else None
         )
     if issued is None:
-        _revoke_reused_family(token)
+        _revoke_reused_family(token, origin)
         raise FlowError("invalid_grant", parameter="refresh_token")
     return issued
 
 
-def _revoke_reused_family(token: ApiToken) -> None:
+def _revoke_reused_family(token: ApiToken, origin: Origin | None) -> None:
+    """A spent refresh token came back (stolen, or a broken client): end that login."""
     revoked = revoke_family(token.family)
     logger.warning(
         "twostep refresh token reused: token family revoked user=%s tokens=%s",
         token.user_id,
         revoked,
     )
+    events.record("refresh_token_reused", token.user, origin=origin)
 
 
 def revoke_family(family: uuid.UUID) -> int:

@@ -1,13 +1,15 @@
 """Bearer tokens: authentication, expiry, refresh rotation and reuse, logout, revocation."""
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
 
-from django_twostep import clock
+from django_twostep import clock, signals
 from django_twostep.api.authentication import BearerTokenAuthentication
 from django_twostep.flows import tokens
-from django_twostep.models import ApiToken
+from django_twostep.models import ApiToken, SecurityEvent
 from django_twostep.testing import TEST_PASSWORD
 from tests.api.conftest import LOGOUT, PASSWORD, REFRESH, bearer, codes, error, login, otp_url
 
@@ -180,6 +182,29 @@ def test_reusing_a_refresh_token_revokes_the_whole_family(plain_tokens, plain_us
     )
     # ...and another login of the same user is untouched.
     assert works(other_login["access_token"])
+
+
+def test_a_reused_refresh_token_is_a_security_event(plain_tokens, plain_user):
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append(kwargs)
+
+    signals.refresh_token_reused.connect(receiver)
+    try:
+        refresh(plain_tokens["refresh_token"])
+        assert not SecurityEvent.objects.filter(event="refresh_token_reused").exists()
+        refresh(plain_tokens["refresh_token"])  # spent: a thief, or a broken client
+    finally:
+        signals.refresh_token_reused.disconnect(receiver)
+    event = SecurityEvent.objects.get(event="refresh_token_reused")
+    assert event.user == plain_user and event.ip == "127.0.0.1"
+    assert [r["user"] for r in received] == [plain_user]
+    # The user sees it among their recent security activity.
+    client = Client()
+    client.force_login(plain_user)
+    page = client.get(reverse("twostep:settings")).content.decode()
+    assert "sign-in token came back" in page
 
 
 def test_refresh_token_expires(plain_tokens, twostep_clock):
