@@ -8,23 +8,72 @@ trusted-browser cookie, so an error report (the e-mail to ``ADMINS``, a
 logging handler that formats the request) would show them. Our views give
 their requests a filter that also hides those: the site's own filter class
 (``DEFAULT_EXCEPTION_REPORTER_FILTER``), extended.
+
+The HTML report (``include_html`` e-mails, DEBUG pages) also shows every
+frame's local variables, where a code or password travels through Django's
+forms, DRF's parsed data and our flows. The filter hides any local whose
+value shows one of the request's secrets: its sensitive POST parameters, the
+API's sensitive JSON fields (:func:`remember_secrets`), the code headers, the
+bearer token, the trusted-browser cookie (as sent, and as a code is
+normalised before it is checked).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.http import HttpRequest
 from django.views.debug import SafeExceptionReporterFilter, get_exception_reporter_filter
 
+from .flows.codes import normalize_code, recovery_code_candidates
 from .state import TRUSTED_COOKIE_NAME
 
 # request.META keys of the headers that carry codes: X-OTP, X-MFA-Code.
 SENSITIVE_META = re.compile(r"^HTTP_X_(OTP|MFA_CODE)$", re.I)
 SENSITIVE_COOKIES = frozenset({TRUSTED_COOKIE_NAME})
+# Shorter values are not looked for in frame variables (a code has 6 digits).
+_MIN_SECRET_LENGTH = 6
+
+
+_SECRETS_ATTRIBUTE = "_twostep_report_secrets"
+
+
+def remember_secrets(request: HttpRequest, data: Mapping[str, Any], fields: Iterable[str]) -> None:
+    """Note the values of ``fields`` in a body parsed apart from ``request.POST``
+    (the API's JSON), so that error reports hide them too."""
+    values = [data[field] for field in fields if field in data]
+    setattr(request, _SECRETS_ATTRIBUTE, [*getattr(request, _SECRETS_ATTRIBUTE, ()), *values])
+
+
+def request_secrets(request: HttpRequest) -> set[str]:
+    """The secret strings ``request`` carries, as sent and as codes are normalised."""
+    raw: list[object] = []
+    sensitive = getattr(request, "sensitive_post_parameters", None) or []
+    try:
+        post = request.POST
+    except Exception:  # an unreadable body: nothing to take from it
+        post = None
+    if post is not None:
+        for name in post:
+            if sensitive == "__ALL__" or name in sensitive:
+                raw.extend(post.getlist(name))
+    raw.extend(getattr(request, _SECRETS_ATTRIBUTE, ()))  # JSON bodies, see remember_secrets
+    raw.extend(value for key, value in request.META.items() if SENSITIVE_META.match(str(key)))
+    raw.append(request.META.get("HTTP_AUTHORIZATION", "").partition(" ")[2])
+    raw.extend(request.COOKIES.get(name, "").split(":")[0] for name in SENSITIVE_COOKIES)
+    found: set[str] = set()
+    for value in raw:
+        if not isinstance(value, str):
+            continue
+        normalized = normalize_code(value)
+        forms = [value]
+        if normalized:
+            forms += [normalized, *recovery_code_candidates(normalized)]
+        found.update(form for form in forms if len(form) >= _MIN_SECRET_LENGTH)
+    return found
 
 
 class _HideTwoStepSecrets:
@@ -37,12 +86,30 @@ class _HideTwoStepSecrets:
             for key, value in meta.items()
         }
 
+    def get_traceback_frame_variables(self, request: HttpRequest, tb_frame: Any) -> Any:
+        variables = super().get_traceback_frame_variables(request, tb_frame)  # type: ignore[misc]
+        secrets = request_secrets(request) if request is not None else set()
+        if not secrets:
+            return variables
+        return [
+            (name, self.cleansed_substitute if _shows_any(value, secrets) else value)
+            for name, value in variables
+        ]
+
     def get_safe_cookies(self, request: HttpRequest) -> dict[str, Any]:
         cookies = super().get_safe_cookies(request)  # type: ignore[misc]
         return {
             name: self.cleansed_substitute if name in SENSITIVE_COOKIES else value
             for name, value in cookies.items()
         }
+
+
+def _shows_any(value: object, secrets: set[str]) -> bool:
+    try:
+        shown = repr(value)
+    except Exception:  # a broken __repr__: hide it rather than guess
+        return True
+    return any(secret in shown for secret in secrets)
 
 
 @functools.cache

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from .. import clock, flows
 from ..conf import twostep_settings
-from ..debug import hide_secrets_from_error_reports
+from ..debug import hide_secrets_from_error_reports, remember_secrets
 from ..errors import FlowError
 from ..flows import email as email_flows
 from ..flows import tokens
@@ -99,6 +99,8 @@ class TwoStepAPIView(APIView):
     def body(self) -> Any:
         """The request body, unwrapped from a JSON:API document when it is one."""
         data, wrapped = _unwrap_jsonapi(self.request.data)
+        if isinstance(data, Mapping):
+            remember_secrets(self.request._request, data, SENSITIVE_FIELDS)
         if wrapped:
             self.body_pointer_prefix = JSONAPI_POINTER
         return data

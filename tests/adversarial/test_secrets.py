@@ -38,7 +38,7 @@ from rest_framework.test import APIClient
 from django_twostep import flows, state
 from django_twostep.conf import twostep_settings
 from django_twostep.flows import tokens
-from django_twostep.models import SecurityEvent, TOTPDevice
+from django_twostep.models import RecoveryCodeDevice, SecurityEvent, TOTPDevice
 from django_twostep.signals import BY_EVENT
 from django_twostep.testing import TEST_PASSWORD, current_code, wrong_code
 
@@ -360,11 +360,10 @@ def test_no_secret_in_logs_headers_error_pages_or_caches(
 def reports(caplog) -> list[str]:
     """What error reports of the logged server errors show of their requests.
 
-    The text report in full (Django's error e-mail to ADMINS); of the HTML one
-    (``include_html``, DEBUG pages), the request's POST data, headers and cookies
-    as the request's filter gives them. (Its frame locals are not filtered: as
-    Django says, a site with DEBUG on "is not safe anyway"; leave
-    ``include_html`` off.)
+    The text report (Django's error e-mail to ADMINS) and the HTML one
+    (``include_html``, DEBUG pages, with every frame's local variables) in
+    full, and the request's POST data, headers and cookies as the request's
+    filter gives them.
     """
     texts = []
     for record in caplog.records:
@@ -372,6 +371,7 @@ def reports(caplog) -> list[str]:
             request = record.request
             reporter = ExceptionReporter(request, *record.exc_info, is_email=True)
             texts.append(reporter.get_traceback_text())
+            texts.append(reporter.get_traceback_html())
             seen = reporter.filter
             texts.append(
                 f"{seen.get_post_parameters(request)!r} {seen.get_safe_request_meta(request)!r}"
@@ -401,8 +401,8 @@ def test_error_reports_hide_passwords_and_codes_on_the_pages(
     client.post("/accounts/login/", {"username": "alice", "password": TEST_PASSWORD})
     code = current_code(totp_user)
     assert client.post("/accounts/login/code/", {"code": code}).status_code == 500
-    text, sections = reports(caplog)
-    assert code not in text and code not in sections
+    text, html, sections = reports(caplog)
+    assert code not in text and code not in html and code not in sections
     assert "code = '********************'" in text
 
 
@@ -475,6 +475,29 @@ def test_error_reports_hide_the_trusted_browser_cookie(
         assert TEST_PASSWORD not in report
 
 
+def test_error_reports_hide_a_json_body_and_codes_as_normalised(
+    totp_user, twostep_clock, monkeypatch, caplog
+):
+    """A failure deep in the check, after the code was normalised (a recovery code
+    typed in capitals with dashes), and an API login in JSON: no form of the
+    code, nor the password, shows in any frame of the report."""
+    typed = flows.generate_recovery_codes(totp_user)[0].upper()
+    canonical = typed.replace("-", "").lower()
+    monkeypatch.setattr(RecoveryCodeDevice, "consume_code", explode)
+    caplog.set_level(logging.ERROR, logger="django.request")
+    client = Client(raise_request_exception=False)
+    client.post("/accounts/login/", {"username": "alice", "password": TEST_PASSWORD})
+    assert client.post("/accounts/login/code/", {"code": typed}).status_code == 500
+    api = APIClient(raise_request_exception=False)
+    data = {"username": "alice", "password": TEST_PASSWORD, "code": typed}
+    assert api.post("/api/v1/auth/login", data, format="json").status_code == 500
+    found = reports(caplog)
+    assert len(found) == 6  # text, HTML and sections of each error
+    for report in found:
+        for value in (typed, canonical, TEST_PASSWORD):
+            assert value not in report, value
+
+
 class SiteFilter(SafeExceptionReporterFilter):
     """A site's own filter (``DEFAULT_EXCEPTION_REPORTER_FILTER``)."""
 
@@ -491,8 +514,9 @@ def test_a_sites_own_filter_is_extended_not_replaced(
     data = {"username": "alice", "password": TEST_PASSWORD}
     header = current_code(totp_user)
     assert api.post("/api/v1/auth/login", data, HTTP_X_OTP=header).status_code == 500
-    text, _sections = reports(caplog)
+    text, html, _sections = reports(caplog)
     (record,) = [r for r in caplog.records if r.name == "django.request"]
     assert isinstance(record.request.exception_reporter_filter, SiteFilter)
     assert "HTTP_X_OTP = '[hidden by the site]'" in text
-    assert header not in text
+    assert header not in text and header not in html
+    assert "[hidden by the site]" in html  # the frames' locals, in the site's words
