@@ -110,24 +110,21 @@ def targets(r, sessions: str) -> list[Target] | None:
         return None
     peers = [k for k in BY_KEY if k in r.versions and k != OURS]
     out = []
-    ours_ms = figure(r.inproc.get(fkey(OURS, "html", sessions), []), "median")
-    for k in peers:
-        peer_ms = figure(r.inproc.get(fkey(k, "html", sessions), []), "median")
-        name = f"in-process, {label(k)} / ours >= {TARGET_SPEED:g}x"
-        if ours_ms and peer_ms:
-            fold = peer_ms / ours_ms
-            out.append(Target("in-process", name, f"{fold:.2f}x", fold >= TARGET_SPEED, k))
-        else:
-            out.append(Target("in-process", name, "not measured", None, k))
-    ours_rate = figure(r.http.get(fkey(OURS, "html", sessions), []), "logins_per_s")
-    for k in peers:
-        peer_rate = figure(r.http.get(fkey(k, "html", sessions), []), "logins_per_s")
-        name = f"HTTP, ours / {label(k)} >= {TARGET_SPEED:g}x"
-        if ours_rate and peer_rate:
-            fold = ours_rate / peer_rate
-            out.append(Target("HTTP", name, f"{fold:.2f}x", fold >= TARGET_SPEED, k))
-        else:
-            out.append(Target("HTTP", name, "not measured", None, k))
+    # (kind, figures, field, how a peer's name reads, whether a smaller figure is faster)
+    speeds = [
+        ("in-process", r.inproc, "median", "{peer} / ours", True),
+        ("HTTP", r.http, "logins_per_s", "ours / {peer}", False),
+    ]
+    for kind, figures, field, reads, smaller_is_faster in speeds:
+        ours = figure(figures.get(fkey(OURS, "html", sessions), []), field)
+        for k in peers:
+            peer = figure(figures.get(fkey(k, "html", sessions), []), field)
+            name = f"{kind}, {reads.format(peer=label(k))} >= {TARGET_SPEED:g}x"
+            if ours and peer:
+                fold = peer / ours if smaller_is_faster else ours / peer
+                out.append(Target(kind, name, f"{fold:.2f}x", fold >= TARGET_SPEED, k))
+            else:
+                out.append(Target(kind, name, "not measured", None, k))
     total = r.queries.get(fkey(OURS, "html", sessions), {}).get("total")
     name = f"queries per complete HTML login <= {TARGET_QUERIES}"
     if total is None:
