@@ -746,7 +746,8 @@ def main() -> int:
     if args.users is None:
         args.users = 600 if args.smoke else 4000
     args.sessions = list(dict.fromkeys(args.sessions))
-    output = args.output or (VAR / "RESULTS-smoke.md" if args.smoke else BENCH / "RESULTS.md")
+    default = "RESULTS.md" if args.database == "sqlite" else "RESULTS-postgres.md"
+    output = args.output or (VAR / "RESULTS-smoke.md" if args.smoke else BENCH / default)
     sys.path[:0] = [str(BENCH), str(BENCH / "common"), str(BENCH / "sites")]
     if args.report_only:
         name = f"results-{'smoke' if args.smoke else 'full'}"
