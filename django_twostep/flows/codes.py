@@ -124,6 +124,7 @@ def checked(
     *,
     lock: Callable[[], UserThrottle] | None = None,
     on_failure: Callable[[], None] | None = None,
+    on_success: Callable[[T], None] | None = None,
     method: str = "",
     origin: Origin | None = None,
 ) -> T:
@@ -132,8 +133,10 @@ def checked(
     ``check`` returns a result for a right code and None for a wrong one; it
     may raise a :class:`FlowError`, which rolls back everything it did. On a
     wrong code, ``on_failure`` runs inside the same transaction (a challenge
-    spends an attempt there). Raises ``too_many_attempts`` without calling
-    ``check`` while the user must wait, and ``invalid_code`` for a wrong code.
+    spends an attempt there); on a right one, ``on_success`` runs with the
+    result, also inside it (recording the event in the same commit). Raises
+    ``too_many_attempts`` without calling ``check`` while the user must wait,
+    and ``invalid_code`` for a wrong code.
 
     ``lock`` replaces :func:`lock_user` when the caller can find and lock the
     user's row in a query it needs anyway (the pending login does); it returns
@@ -155,6 +158,8 @@ def checked(
                 events.record("code_failed", throttle.user, method=method, origin=origin)
             else:
                 throttle.record_success()
+                if on_success is not None:
+                    on_success(result)
     except Throttled:
         events.record("throttled", throttle.user, method=method, origin=origin)
         raise
@@ -235,9 +240,12 @@ def verify_second_factor(
     ``invalid_code`` or ``too_many_attempts``.
     """
     normalized = require_code(code)
-    verification = checked(user, lambda: match_code(user, normalized, methods), origin=origin)
-    record_verification(user, verification, origin)
-    return verification
+    return checked(
+        user,
+        lambda: match_code(user, normalized, methods),
+        on_success=lambda verification: record_verification(user, verification, origin),
+        origin=origin,
+    )
 
 
 def record_verification(

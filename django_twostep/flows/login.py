@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
 from django.db.models import F, FilteredRelation, Q, QuerySet
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
@@ -83,15 +84,16 @@ def begin_login(
     raw_id = secrets.token_urlsafe(32)  # 256 bits
     now = clock.now()
     ttl = twostep_settings.CHALLENGE_TTL
-    Challenge.objects.create(
-        digest=crypto.digest(raw_id, purpose=CHALLENGE_PURPOSE),
-        user=user,
-        password_digest=password_fingerprint(user),
-        created_at=now,
-        expires_at=now + timedelta(seconds=ttl),
-        attempts_left=twostep_settings.CHALLENGE_MAX_ATTEMPTS,
-    )
-    events.record("challenge_created", user, origin=origin)
+    with transaction.atomic():  # one commit for both rows
+        Challenge.objects.create(
+            digest=crypto.digest(raw_id, purpose=CHALLENGE_PURPOSE),
+            user=user,
+            password_digest=password_fingerprint(user),
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+            attempts_left=twostep_settings.CHALLENGE_MAX_ATTEMPTS,
+        )
+        events.record("challenge_created", user, origin=origin)
     return PendingLogin(id=raw_id, user=user, methods=methods, expires_in=ttl)
 
 
@@ -219,8 +221,11 @@ def verify_login_code(
             Challenge.objects.filter(pk=state["pk"]).update(consumed_at=None)
         return verification
 
+    def verified(verification: Verification) -> None:
+        record_verification(state["throttle"].user, verification, origin)
+
     try:
-        verification = checked(None, check, lock=lock, origin=origin)
+        verification = checked(None, check, lock=lock, on_success=verified, origin=origin)
     except FlowError as error:
         if error.code == "invalid_code" and "pk" in state:
             left = Challenge.objects.filter(pk=state["pk"]).values_list("attempts_left", flat=True)
@@ -228,9 +233,7 @@ def verify_login_code(
             if not error.meta["attempts_left"]:
                 error.detail = _("Too many wrong codes. Log in again.")
         raise
-    user = state["throttle"].user
-    record_verification(user, verification, origin)
-    return LoginResult(user=user, verification=verification)
+    return LoginResult(user=state["throttle"].user, verification=verification)
 
 
 def invalidate_challenges(user: AbstractBaseUser) -> None:
