@@ -21,21 +21,25 @@ normalised before it is checked).
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import quote_plus
 
 from django.http import HttpRequest
 from django.views.debug import SafeExceptionReporterFilter, get_exception_reporter_filter
 
+from . import state
 from .flows.codes import normalize_code, recovery_code_candidates
-from .state import TRUSTED_COOKIE_NAME
 
 # request.META keys of the headers that carry codes: X-OTP, X-MFA-Code.
 SENSITIVE_META = re.compile(r"^HTTP_X_(OTP|MFA_CODE)$", re.I)
-SENSITIVE_COOKIES = frozenset({TRUSTED_COOKIE_NAME})
+SENSITIVE_COOKIES = frozenset({state.TRUSTED_COOKIE_NAME})
 # Shorter values are not looked for in frame variables (a code has 6 digits).
-_MIN_SECRET_LENGTH = 6
+_MIN_SECRET_LENGTH = 4
+# How deep containers are searched before their repr() is.
+_MAX_DEPTH = 3
 
 
 _SECRETS_ATTRIBUTE = "_twostep_report_secrets"
@@ -64,6 +68,13 @@ def request_secrets(request: HttpRequest) -> set[str]:
     raw.extend(value for key, value in request.META.items() if SENSITIVE_META.match(str(key)))
     raw.append(request.META.get("HTTP_AUTHORIZATION", "").partition(" ")[2])
     raw.extend(request.COOKIES.get(name, "").split(":")[0] for name in SENSITIVE_COOKIES)
+    if getattr(request, "session", None) is not None:
+        try:
+            pending = state.pending_login(request)
+        except Exception:  # an unreadable session: nothing to take from it
+            pending = None
+        if pending is not None:  # with a code, it completes the login through the API
+            raw.append(pending.challenge_id)
     found: set[str] = set()
     for value in raw:
         if not isinstance(value, str):
@@ -72,8 +83,9 @@ def request_secrets(request: HttpRequest) -> set[str]:
         forms = [value]
         if normalized:
             forms += [normalized, *recovery_code_candidates(normalized)]
-        found.update(form for form in forms if len(form) >= _MIN_SECRET_LENGTH)
-    return found
+        for form in forms:  # and as repr(), JSON and a URL-encoded body escape it
+            found.update({form, repr(form)[1:-1], json.dumps(form)[1:-1], quote_plus(form)})
+    return {secret for secret in found if len(secret) >= _MIN_SECRET_LENGTH}
 
 
 class _HideTwoStepSecrets:
@@ -104,12 +116,25 @@ class _HideTwoStepSecrets:
         }
 
 
-def _shows_any(value: object, secrets: set[str]) -> bool:
-    try:
-        shown = repr(value)
-    except Exception:  # a broken __repr__: hide it rather than guess
-        return True
-    return any(secret in shown for secret in secrets)
+def _shows_any(value: object, secrets: set[str], depth: int = 0) -> bool:
+    """Whether ``value`` shows a secret: strings and bytes directly, containers item
+    by item, anything else by its ``repr()``."""
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value).decode("utf-8", "replace")
+    if isinstance(value, str):
+        return any(secret in value for secret in secrets)
+    if depth < _MAX_DEPTH and isinstance(value, Mapping):
+        items: Iterable[object] = [*value.keys(), *value.values()]
+    elif depth < _MAX_DEPTH and isinstance(value, list | tuple | set | frozenset):
+        items = value
+    else:
+        try:
+            return any(secret in repr(value) for secret in secrets)
+        except Exception:  # a broken __repr__: hide it rather than guess
+            return True
+    return any(_shows_any(item, secrets, depth + 1) for item in items) or _shows_any(
+        repr(value), secrets
+    )
 
 
 @functools.cache

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import NoReverseMatch, ResolverMatch, reverse
@@ -78,12 +79,34 @@ def _otp_device(request: HttpRequest, user: Any) -> Device | None:
     return user.otp_device
 
 
-def _is_verified(request: HttpRequest, user: Any) -> bool:
-    return _otp_device(request, user) is not None
+class _IsVerified:
+    """``user.is_verified()``: reads this request's device on the first call."""
+
+    def __init__(self, request: HttpRequest, user: Any) -> None:
+        self.request = request
+        self.user = user
+
+    def __call__(self) -> bool:
+        return _otp_device(self.request, self.user) is not None
+
+    def __reduce__(self) -> tuple[Any, tuple[bool]]:
+        # A pickled user (a cache, a task queue) keeps the verdict, not the request.
+        return _Verdict, (self(),)
+
+
+class _Verdict:
+    def __init__(self, verified: bool) -> None:
+        self.verified = verified
+
+    def __call__(self) -> bool:
+        return self.verified
 
 
 def _with_is_verified(request: HttpRequest, user: Any) -> Any:
-    user.is_verified = partial(_is_verified, request, user)
+    """Give ``user`` this request's ``is_verified()``, forgetting any device an earlier
+    request left on the same object (an authentication backend may reuse users)."""
+    vars(user).pop("otp_device", None)
+    user.is_verified = _IsVerified(request, user)
     return user
 
 
@@ -124,12 +147,24 @@ class TwoStepMiddleware:
     admin_app_name = "admin"
     exempt_app_names = frozenset({"twostep", "twostep-api"})
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    sync_capable = True
+    async_capable = True
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self._is_async = iscoroutinefunction(get_response)
+        if self._is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self._is_async:
+            return self.__acall__(request)
         self.install_otp_accessors(request)
         return self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        self.install_otp_accessors(request)
+        return await self.get_response(request)
 
     @staticmethod
     def install_otp_accessors(request: HttpRequest) -> None:
@@ -196,10 +231,8 @@ class TwoStepMiddleware:
 
 
 async def _averified_user(request: HttpRequest, auser: Callable[[], Any]) -> Any:
-    """``request.auser()``: async code cannot read the device later, so read it now."""
-    from asgiref.sync import sync_to_async
-
-    user = await auser()
-    if "otp_device" not in vars(user):
-        user.otp_device = await sync_to_async(_session_device)(request, user)
-    return _with_is_verified(request, user)
+    """``request.auser()``: async code cannot read the device later, so read it now,
+    on every call as django-otp does (after ``alogout()`` the session has none)."""
+    user = _with_is_verified(request, await auser())
+    user.otp_device = await sync_to_async(_session_device)(request, user)
+    return user

@@ -2,12 +2,14 @@
 reading the device only when something asks."""
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.db import connection
-from django.test import Client
+from django.test import AsyncClient, Client
 from django.test.utils import CaptureQueriesContext
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from django_twostep import flows
+from django_twostep.middleware import TwoStepMiddleware
 from django_twostep.models import TOTPDevice
 from django_twostep.testing import enroll_totp, log_in_on_two_pages, login_verified
 
@@ -92,3 +94,45 @@ def test_async_views_get_the_device_from_auser(totp_user):
     log_in_on_two_pages(client, totp_user)
     device = flows.active_devices(totp_user)[0]
     assert client.get("/averified/").content.decode() == f"True {device.pk}"
+
+
+def test_a_pickled_user_keeps_its_verdict(verified_client, client, totp_user):
+    assert verified_client.get("/pickled/").content == b"True"
+    client.force_login(totp_user)
+    assert client.get("/pickled/").content == b"False"
+
+
+def test_a_device_left_on_a_reused_user_object_is_forgotten(totp_user, rf):
+    """An authentication backend may hand the same user object to two requests."""
+    device = TOTPDevice.objects.get(user=totp_user)
+    totp_user.otp_device = device  # what an earlier, verified request left
+    request = rf.get("/")
+    request.session = Client().session  # a session that never passed a second factor
+    request.user = totp_user
+    TwoStepMiddleware.install_otp_accessors(request)
+    assert request.user.is_verified() is False
+    assert request.user.otp_device is None
+
+
+def async_client_of(client):
+    aclient = AsyncClient()
+    aclient.cookies = client.cookies
+    return aclient
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_middleware_runs_in_an_async_stack(totp_user):
+    client = Client()
+    log_in_on_two_pages(client, totp_user)
+    device = flows.active_devices(totp_user)[0]
+    aclient = async_client_of(client)
+    assert async_to_sync(aclient.get)("/averified/").content.decode() == f"True {device.pk}"
+    assert async_to_sync(aclient.get)("/whoami/").content.decode() == totp_user.username
+    assert async_to_sync(aclient.get)("/otp-only/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_async_logout_unverifies_at_once(totp_user):
+    client = Client()
+    log_in_on_two_pages(client, totp_user)
+    assert async_to_sync(async_client_of(client).get)("/alogged-out/").content == b"False"

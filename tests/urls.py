@@ -1,5 +1,8 @@
 """The example site's URLs plus views that only tests need."""
 
+import pickle
+
+from django.contrib.auth import alogout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
@@ -33,6 +36,18 @@ def otp_only(request: HttpRequest) -> HttpResponse:
     return HttpResponse("verified")
 
 
+def pickled(request: HttpRequest) -> HttpResponse:
+    """The user through pickle (a cache, a task queue) keeps its verdict."""
+    user = pickle.loads(pickle.dumps(request.user))
+    return HttpResponse(f"{user.is_verified()}")
+
+
+async def alogged_out(request: HttpRequest) -> HttpResponse:
+    await alogout(request)
+    user = await request.auser()
+    return HttpResponse(f"{user.is_verified()}")
+
+
 async def averified(request: HttpRequest) -> HttpResponse:
     user = await request.auser()
     device = user.otp_device
@@ -46,4 +61,6 @@ urlpatterns = [
     path("verified/", verified),
     path("otp-only/", otp_only),
     path("averified/", averified),
+    path("pickled/", pickled),
+    path("alogged-out/", alogged_out),
 ]

@@ -139,6 +139,11 @@ def _lock_owner(challenge_id: str) -> tuple[UserThrottle, int, list[TOTPDevice] 
     devices are then None: not read).
     """
     live = {f"user__twostep_challenges__{key}": value for key, value in _live(challenge_id).items()}
+    # Only the back-off row is locked. On PostgreSQL, a request that waited for
+    # that lock sees the challenge and the device as they were before it waited:
+    # the challenge is claimed again by a conditional UPDATE in check(), and a
+    # time step is used up by one (TOTPDevice.consume_step), so a stale row can
+    # make a code fail, never pass twice.
     # At most one row can match (one challenge per digest, one back-off row and
     # one active TOTP device per user): a slice, not first(), whose ORDER BY
     # costs more to build than the rest of the query takes to run.

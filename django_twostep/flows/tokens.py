@@ -181,14 +181,20 @@ def refresh_tokens(raw: object, *, origin: Origin | None = None) -> IssuedTokens
 
 
 def _revoke_reused_family(token: ApiToken, origin: Origin | None) -> None:
-    """A spent refresh token came back (stolen, or a broken client): end that login."""
+    """A spent refresh token came back (stolen, or a broken client): end that login.
+
+    The security event is recorded when this ended something; the same spent
+    token presented again (the family already revoked) is only logged, so
+    whoever holds it cannot fill the event table or fire the signal at will.
+    """
     revoked = revoke_family(token.family)
     logger.warning(
         "twostep refresh token reused: token family revoked user=%s tokens=%s",
         token.user_id,
         revoked,
     )
-    events.record("refresh_token_reused", token.user, origin=origin)
+    if revoked:
+        events.record("refresh_token_reused", token.user, origin=origin)
 
 
 def revoke_family(family: uuid.UUID) -> int:

@@ -18,6 +18,7 @@ secrets; those are Django's cookies, not ours, and not searched for.)
 from __future__ import annotations
 
 import base64
+import html
 import io
 import logging
 import re
@@ -27,6 +28,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
+from django.http import HttpRequest
 from django.test import Client
 from django.views.debug import (
     ExceptionReporter,
@@ -394,6 +396,27 @@ def failing(monkeypatch, caplog):
     caplog.set_level(logging.ERROR, logger="django.request")
 
 
+def pending_challenge_id(client) -> str:
+    request = HttpRequest()
+    request.session = client.session
+    return state.pending_login(request).challenge_id
+
+
+def test_error_reports_hide_a_password_that_repr_would_escape(
+    django_user_model, monkeypatch, caplog
+):
+    password = 'it\'s \\ "quoted" \t 1'
+    django_user_model.objects.create_user("quentin", password=password)
+    monkeypatch.setattr("django_twostep.forms.authenticate", explode)
+    caplog.set_level(logging.ERROR, logger="django.request")
+    client = Client(raise_request_exception=False)
+    response = client.post("/accounts/login/", {"username": "quentin", "password": password})
+    assert response.status_code == 500
+    for report in reports(caplog):
+        for shown in (password, repr(password)[1:-1], html.escape(repr(password)[1:-1])):
+            assert shown not in report
+
+
 def test_error_reports_hide_passwords_and_codes_on_the_pages(
     totp_user, twostep_clock, failing, caplog
 ):
@@ -403,6 +426,8 @@ def test_error_reports_hide_passwords_and_codes_on_the_pages(
     assert client.post("/accounts/login/code/", {"code": code}).status_code == 500
     text, html, sections = reports(caplog)
     assert code not in text and code not in html and code not in sections
+    challenge_id = pending_challenge_id(client)  # with a code, it logs in through the API
+    assert challenge_id not in text and challenge_id not in html
     assert "code = '********************'" in text
 
 

@@ -200,6 +200,9 @@ def test_a_reused_refresh_token_is_a_security_event(plain_tokens, plain_user):
     event = SecurityEvent.objects.get(event="refresh_token_reused")
     assert event.user == plain_user and event.ip == "127.0.0.1"
     assert [r["user"] for r in received] == [plain_user]
+    # Presented again, the family already revoked: refused and logged, no new event.
+    assert codes(refresh(plain_tokens["refresh_token"])) == ["invalid_grant"]
+    assert SecurityEvent.objects.filter(event="refresh_token_reused").count() == 1
     # The user sees it among their recent security activity.
     client = Client()
     client.force_login(plain_user)
