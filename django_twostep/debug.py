@@ -132,6 +132,7 @@ def _shows_any(value: object, secrets: set[str], depth: int = 0) -> bool:
             return any(secret in repr(value) for secret in secrets)
         except Exception:  # a broken __repr__: hide it rather than guess
             return True
+    # The repr() too: a QueryDict's values() gives only the last value of each list.
     return any(_shows_any(item, secrets, depth + 1) for item in items) or _shows_any(
         repr(value), secrets
     )

@@ -31,32 +31,25 @@ def complete_login(user) -> dict[str, list[str]]:
     client = Client(enforce_csrf_checks=False)
     found: dict[str, list[str]] = {}
 
-    def step(label, call, check):
+    def step(label, call, *, goes_to=None):
         with CaptureQueriesContext(connection) as captured:
             response = call()
-        check(response)
+        if goes_to is None:
+            assert response.status_code == 200, (label, response.status_code)
+        else:
+            assert response.get("Location") == goes_to, (label, response.status_code)
         found[label] = statements(captured.captured_queries)
 
-    def status(expected):
-        return lambda response: (
-            response.status_code == expected or pytest.fail(f"{response.status_code}")
-        )
-
-    def goes_to(location):
-        return lambda response: (
-            response["Location"] == location or pytest.fail(response["Location"])
-        )
-
-    step("GET page 1", lambda: client.get(url("login")), status(200))
+    step("GET page 1", lambda: client.get(url("login")))
     step(
         "POST page 1",
         lambda: page1(client, user.username, next=PROTECTED),
-        goes_to(url("login-code")),
+        goes_to=url("login-code"),
     )
-    step("GET page 2", lambda: client.get(url("login-code")), status(200))
+    step("GET page 2", lambda: client.get(url("login-code")))
     code = current_code(user)  # read before the step: the helper queries the device
-    step("POST page 2", lambda: page2(client, code), goes_to(PROTECTED))
-    step("GET protected", lambda: client.get(PROTECTED), status(200))
+    step("POST page 2", lambda: page2(client, code), goes_to=PROTECTED)
+    step("GET protected", lambda: client.get(PROTECTED))
     return found
 
 
