@@ -64,13 +64,22 @@ CATALOGUE: dict[str, ErrorSpec] = {
     "unsupported_media_type": ErrorSpec(
         415, _("Unsupported media type"), _("This body format is not supported.")
     ),
+    "resend_too_soon": ErrorSpec(
+        429,
+        _("Sent too recently"),
+        _("A code was sent a moment ago. Wait before asking for another one."),
+    ),
+    "temporarily_unavailable": ErrorSpec(
+        503, _("Temporarily unavailable"), _("The server is busy. Try again in a moment.")
+    ),
 }
 
 
 class FlowError(Exception):
     """A business-rule refusal with a stable code from :data:`CATALOGUE`.
 
-    ``retry_after`` is set (whole seconds) for ``too_many_attempts``. The
+    ``retry_after`` is set (whole seconds) for ``too_many_attempts``,
+    ``resend_too_soon`` and ``temporarily_unavailable``. The
     message never contains user input, so it is safe to log and to show.
     """
 

@@ -427,6 +427,9 @@ class ApiToken(models.Model):
     rotated_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     password_digest = models.CharField(max_length=64, default="")
+    # Recovery codes made by an activation through this token, encrypted, until
+    # the next ``GET users/{username}/recovery-codes`` shows them (once).
+    unseen_recovery_codes = models.TextField(blank=True, default="")
 
     class Meta:
         verbose_name = _("API token")
@@ -454,6 +457,8 @@ class SecurityEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(db_index=True)
+    # Repeated refusals (throttled, wrong codes) within one minute share a row.
+    count = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("security event")
