@@ -25,12 +25,17 @@ from .redirects import url_with_next
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
 
 
-def step_up_response(request: HttpRequest) -> HttpResponse | None:
-    """The redirect a request for a sensitive view needs, or None to let it through."""
+def step_up_response(request: HttpRequest, *, change: bool = False) -> HttpResponse | None:
+    """The redirect a request for a sensitive view needs, or None to let it through.
+
+    ``change``: the request changes the user's second factors
+    (:func:`~django_twostep.flows.policy.authorize_method_change`): a user
+    without a method goes through even when the policy covers them.
+    """
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    status = step_up_status(user, state.verified_at(request))
+    status = step_up_status(user, state.verified_at(request), change=change)
     if status in (StepUp.FRESH, StepUp.NOTHING_TO_STEP_UP_TO):
         return None
     target = "twostep:totp-setup" if status is StepUp.NOT_ENROLLED else "twostep:verify"

@@ -9,6 +9,7 @@ wait in seconds, a burned login).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -125,10 +126,13 @@ class CodeForm(forms.Form):
         origin: Origin | None = None,
         recovery: bool = False,
         methods: list[str] | None = None,
+        verified_at: datetime | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        # When this session last passed a second factor (step-up for changes).
+        self.verified_at = verified_at
         self.origin = origin
         self.recovery = recovery
         self.flow_error: FlowError | None = None
@@ -210,16 +214,22 @@ class ActivateTOTPForm(CodeForm):
 
     def verify(self, code: str) -> flows.Activation:
         assert self.user is not None
-        return flows.activate_totp(self.user, code, origin=self.origin)
+        return flows.activate_totp(
+            self.user, code, verified_at=self.verified_at, origin=self.origin
+        )
 
 
 class DisableTOTPForm(CodeForm):
-    """A current TOTP code or a recovery code turns the authenticator app off."""
+    """A current code of any active method, or a recovery code, turns the
+    authenticator app off."""
 
     totp_help_text = _("A code from your authenticator app, or one of your recovery codes.")
+    any_help_text = _(
+        "A code from your authenticator app, one we e-mailed to you, or one of your recovery codes."
+    )
 
     def help_text_for(self, methods: list[str]) -> str | Promise:
-        return self.totp_help_text
+        return self.any_help_text if "email" in methods else self.totp_help_text
 
     def verify(self, code: str) -> bool:
         assert self.user is not None
@@ -243,7 +253,9 @@ class ConfirmEmailForm(CodeForm):
 
     def verify(self, code: str) -> flows.Activation:
         assert self.user is not None
-        return email_flows.confirm_email_setup(self.user, code, origin=self.origin)
+        return email_flows.confirm_email_setup(
+            self.user, code, verified_at=self.verified_at, origin=self.origin
+        )
 
 
 class RegenerateRecoveryCodesForm(forms.Form):

@@ -20,6 +20,7 @@ trusted_browser_added = Signal()
 admin_reset = Signal()
 email_code_sent = Signal()
 refresh_token_reused = Signal()
+recovery_codes_regenerated = Signal()
 
 BY_EVENT = {
     "enabled": two_factor_enabled,
@@ -33,4 +34,5 @@ BY_EVENT = {
     "admin_reset": admin_reset,
     "email_code_sent": email_code_sent,
     "refresh_token_reused": refresh_token_reused,
+    "recovery_codes_regenerated": recovery_codes_regenerated,
 }

@@ -72,9 +72,11 @@ def enroll_totp(user: AbstractBaseUser) -> TOTPDevice:
 
     The activation code uses the current step, so the next code the user can
     log in with belongs to the next step: move the clock by one period first.
+    A user who has another method already is taken to have just stepped up.
     """
-    enrollment = flows.begin_totp_setup(user)
-    flows.activate_totp(user, totp_for(enrollment.device).at(clock.time()))
+    now = clock.now()
+    enrollment = flows.begin_totp_setup(user, verified_at=now)
+    flows.activate_totp(user, totp_for(enrollment.device).at(clock.time()), verified_at=now)
     return TOTPDevice.objects.get(pk=enrollment.device.pk)
 
 

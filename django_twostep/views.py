@@ -126,6 +126,16 @@ def complete_login(
         state.mark_verified(request)
 
 
+def activated(request: HttpRequest, activation: flows.Activation) -> None:
+    """After a method was activated in this session: only the user's first method
+    verifies the session; new recovery codes are kept to be shown once."""
+    if activation.verifies:
+        otp_login(request, activation.device)
+        state.mark_verified(request)
+    if activation.recovery_codes:
+        state.keep_fresh_recovery_codes(request, activation.recovery_codes)
+
+
 def notify(request: HttpRequest, level: int, message: str | Promise, code: str) -> None:
     """A flash message tagged ``twostep-<code>`` (silently dropped without the messages app)."""
     messages.add_message(request, level, message, extra_tags=f"twostep-{code}", fail_silently=True)
@@ -159,9 +169,16 @@ class CodeFormMixin(OriginMixin):
         )
         if self.request.user.is_authenticated:
             kwargs["user"] = self.request.user
+            kwargs["verified_at"] = state.verified_at(self.request)
         return kwargs
 
     def form_invalid(self, form: CodeForm) -> HttpResponse:
+        error = form.flow_error
+        if error is not None and error.code == "mfa_code_missing":
+            # The step-up grace ran out while the page was open: step up, come back.
+            return HttpResponseRedirect(
+                url_with_next("twostep:verify", self.request.get_full_path())
+            )
         response = super().form_invalid(form)  # type: ignore[misc]
         if form.retry_after:
             response.status_code = 429
@@ -351,7 +368,7 @@ def send_code_and_return(
     try:
         send()
     except FlowError as error:
-        if error.code == "too_many_attempts" and error.retry_after:
+        if error.code == "resend_too_soon" and error.retry_after:
             message = ngettext(
                 "A code was sent a moment ago. Wait %(seconds)d second before asking again.",
                 "A code was sent a moment ago. Wait %(seconds)d seconds before asking again.",
@@ -500,11 +517,12 @@ class TOTPSetupView(LoginRequiredMixin, CodeFormMixin, FormView):
             message = _("Your authenticator app is already set up.")
             notify(request, messages.INFO, message, "already_enabled")
             return HttpResponseRedirect(reverse("twostep:settings"))
-        return super().dispatch(request, *args, **kwargs)
+        # Showing the page starts a set-up: a second method needs step-up first.
+        return step_up_response(request, change=True) or super().dispatch(request, *args, **kwargs)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if "restart" in request.POST:
-            flows.begin_totp_setup(request.user)
+            flows.begin_totp_setup(request.user, verified_at=state.verified_at(request))
             return HttpResponseRedirect(
                 url_with_next("twostep:totp-setup", requested_next_url(request))
             )
@@ -516,7 +534,9 @@ class TOTPSetupView(LoginRequiredMixin, CodeFormMixin, FormView):
     @cached_property
     def enrollment(self) -> flows.TOTPEnrollment:
         user = self.request.user
-        return flows.pending_totp(user) or flows.begin_totp_setup(user)
+        return flows.pending_totp(user) or flows.begin_totp_setup(
+            user, verified_at=state.verified_at(self.request)
+        )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -531,10 +551,7 @@ class TOTPSetupView(LoginRequiredMixin, CodeFormMixin, FormView):
 
     def form_valid(self, form: ActivateTOTPForm) -> HttpResponse:
         activation: flows.Activation = form.result
-        otp_login(self.request, activation.device)
-        state.mark_verified(self.request)
-        if activation.recovery_codes:
-            state.keep_fresh_recovery_codes(self.request, activation.recovery_codes)
+        activated(self.request, activation)
         notify(self.request, messages.SUCCESS, _("Two-step login is on."), "enabled")
         return HttpResponseRedirect(
             url_with_next("twostep:recovery-codes", requested_next_url(self.request))
@@ -581,7 +598,7 @@ class TOTPDisableView(LoginRequiredMixin, CodeFormMixin, FormView):
 
 
 @protected
-class RecoveryCodesView(LoginRequiredMixin, FormView):
+class RecoveryCodesView(LoginRequiredMixin, OriginMixin, FormView):
     """How many recovery codes are left; a new set (after confirmation and step-up),
     shown once, downloadable as a text file."""
 
@@ -592,7 +609,7 @@ class RecoveryCodesView(LoginRequiredMixin, FormView):
         if "done" in request.POST:
             state.forget_fresh_recovery_codes(request)
             return HttpResponseRedirect(requested_next_url(request) or reverse("twostep:settings"))
-        response = step_up_response(request)
+        response = step_up_response(request, change=True)
         if response is not None:
             return response
         return super().post(request, *args, **kwargs)
@@ -615,7 +632,9 @@ class RecoveryCodesView(LoginRequiredMixin, FormView):
 
     def form_valid(self, form: RegenerateRecoveryCodesForm) -> HttpResponse:
         try:
-            codes = flows.regenerate_recovery_codes(self.request.user)
+            codes = flows.regenerate_recovery_codes(
+                self.request.user, verified_at=state.verified_at(self.request), origin=self.origin
+            )
         except FlowError as error:
             notify(self.request, messages.ERROR, error.detail, error.code)
             return HttpResponseRedirect(reverse("twostep:settings"))
@@ -675,20 +694,25 @@ class EmailSetupView(LoginRequiredMixin, CodeFormMixin, FormView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
+        # Sending a set-up code, confirming it and removing the method all change
+        # the user's second factors: step-up first once they have a method.
+        response = step_up_response(request, change=True)
+        if response is not None:
+            return response
+        verified_at = state.verified_at(request)
         here = url_with_next("twostep:email-setup", requested_next_url(request))
         if "send" in request.POST:
             return send_code_and_return(
                 request,
-                lambda: email_flows.begin_email_setup(user, origin=self.origin),
+                lambda: email_flows.begin_email_setup(
+                    user, verified_at=verified_at, origin=self.origin
+                ),
                 email_flows.user_address(user),
                 here,
             )
         if "remove" in request.POST:
-            response = step_up_response(request)
-            if response is not None:
-                return response
             try:
-                email_flows.remove_email_method(user, origin=self.origin)
+                email_flows.remove_email_method(user, verified_at=verified_at, origin=self.origin)
             except FlowError as error:
                 notify(request, messages.ERROR, error.detail, error.code)
             else:
@@ -711,11 +735,9 @@ class EmailSetupView(LoginRequiredMixin, CodeFormMixin, FormView):
 
     def form_valid(self, form: ConfirmEmailForm) -> HttpResponse:
         activation: flows.Activation = form.result
-        otp_login(self.request, activation.device)
-        state.mark_verified(self.request)
+        activated(self.request, activation)
         notify(self.request, messages.SUCCESS, _("E-mail codes are on."), "enabled")
         if activation.recovery_codes:
-            state.keep_fresh_recovery_codes(self.request, activation.recovery_codes)
             return HttpResponseRedirect(
                 url_with_next("twostep:recovery-codes", requested_next_url(self.request))
             )

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.core import mail
 
-from django_twostep import flows
+from django_twostep import clock, flows
 from django_twostep.adapter import DefaultAdapter
 from django_twostep.errors import FlowError, Throttled
 from django_twostep.flows import email as email_flows
@@ -107,18 +107,18 @@ def test_resend_interval_and_hourly_cap(email_user, twostep_clock, settings):
     twostep_clock.advance(3600)  # the set-up mail leaves the hour's window
     start = twostep_clock.time()
     email_flows.send_step_up_code(email_user)
-    with pytest.raises(Throttled) as error:
+    with pytest.raises(FlowError, match="resend_too_soon") as error:
         email_flows.send_step_up_code(email_user)
     assert error.value.retry_after == 30
     twostep_clock.advance(29.5)
-    with pytest.raises(Throttled) as error:
+    with pytest.raises(FlowError, match="resend_too_soon") as error:
         email_flows.send_step_up_code(email_user)
     assert error.value.retry_after == 1
     for _ in range(4):
         twostep_clock.advance(30)
         email_flows.send_step_up_code(email_user)
     twostep_clock.advance(30)
-    with pytest.raises(Throttled) as error:
+    with pytest.raises(FlowError, match="resend_too_soon") as error:
         email_flows.send_step_up_code(email_user)
     # Five sends in the hour: the next waits until the first leaves the window.
     assert error.value.retry_after == math.ceil(start + 3600 - twostep_clock.time())
@@ -159,8 +159,10 @@ def test_dead_challenge_sends_nothing(email_user):
 def test_totp_and_email_side_by_side(totp_user, twostep_clock):
     totp_user.email = "alice@example.com"
     totp_user.save()
-    email_flows.begin_email_setup(totp_user)
-    email_flows.confirm_email_setup(totp_user, last_code())
+    stepped_up = clock.now()  # a second method needs a fresh step-up
+    email_flows.begin_email_setup(totp_user, verified_at=stepped_up)
+    activation = email_flows.confirm_email_setup(totp_user, last_code(), verified_at=stepped_up)
+    assert activation.verifies is False  # only a first method verifies
     assert flows.active_methods(totp_user) == ["totp", "email"]
     twostep_clock.advance(30)
     email_flows.send_step_up_code(totp_user)
@@ -169,7 +171,7 @@ def test_totp_and_email_side_by_side(totp_user, twostep_clock):
     flows.disable_totp(totp_user, current_code(totp_user, offset_steps=1))
     assert flows.active_methods(totp_user) == ["email"]
     assert flows.recovery_codes_remaining(totp_user) == 10  # a method remains
-    email_flows.remove_email_method(totp_user)
+    email_flows.remove_email_method(totp_user, verified_at=clock.now())
     assert flows.two_factor_state(totp_user).recovery_codes_remaining == 0
 
 

@@ -103,7 +103,7 @@ def test_password_change_kills_the_challenge(pending, totp_user):
 
 
 def test_two_factor_change_kills_the_challenge(pending, totp_user):
-    flows.regenerate_recovery_codes(totp_user)
+    flows.generate_recovery_codes(totp_user)
     flows.disable_totp(totp_user, current_code(totp_user))
     with pytest.raises(FlowError) as error:
         flows.verify_login_code(pending.id, "123456")

@@ -74,7 +74,7 @@ def test_wrong_code_on_verify_is_a_field_error(verified_client, totp_user, twost
 
 
 def test_recovery_code_steps_up_too(verified_client, totp_user, twostep_clock):
-    codes = flows.regenerate_recovery_codes(totp_user)
+    codes = flows.generate_recovery_codes(totp_user)
     twostep_clock.advance(GRACE)
     page = verified_client.get(verify_url("/password/") + "&method=recovery")
     assert 'inputmode="text"' in page.content.decode()

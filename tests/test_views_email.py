@@ -87,7 +87,7 @@ def test_resend_limit_shows_the_wait(client, plain_user, twostep_clock):
     client.post(url("email-setup"), {"send": "1"})
     twostep_clock.advance(10)
     response = client.post(url("email-setup"), {"send": "1"}, follow=True)
-    assert "twostep-too_many_attempts" in message_tags(response)
+    assert "twostep-resend_too_soon" in message_tags(response)
     assert "20 seconds" in response.content.decode()
     assert len(mail.outbox) == 1
 

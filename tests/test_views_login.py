@@ -247,7 +247,7 @@ def test_replayed_code_is_refused(totp_user):
 
 
 def test_a_recovery_code_works_once(totp_user):
-    codes = flows.regenerate_recovery_codes(totp_user)
+    codes = flows.generate_recovery_codes(totp_user)
     first, second = Client(), Client()
     page1(first)
     recovery_page = first.get(url("login-code") + "?method=recovery")
@@ -265,7 +265,7 @@ def test_a_recovery_code_works_once(totp_user):
 
 
 def test_any_kind_of_code_is_accepted_in_either_field(totp_user):
-    codes = flows.regenerate_recovery_codes(totp_user)
+    codes = flows.generate_recovery_codes(totp_user)
     numeric, text = Client(), Client()
     page1(numeric)
     assert page2(numeric, codes[1])["Location"] == "/"  # recovery code in the numeric field
@@ -385,7 +385,7 @@ def test_no_code_secret_or_challenge_id_in_logs_urls_or_headers(
         return pending
 
     monkeypatch.setattr(flows, "begin_login", spy)
-    recovery = flows.regenerate_recovery_codes(totp_user)
+    recovery = flows.generate_recovery_codes(totp_user)
     secret = TOTPDevice.objects.get(user=totp_user).base32_key
     bad = wrong_code(totp_user)
     good = current_code(totp_user)

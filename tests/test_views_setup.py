@@ -191,7 +191,7 @@ def test_setup_when_already_on_goes_to_settings(verified_client):
 
 
 def test_recovery_codes_page_counts_what_is_left(verified_client, totp_user):
-    codes = flows.regenerate_recovery_codes(totp_user)
+    codes = flows.generate_recovery_codes(totp_user)
     flows.verify_second_factor(totp_user, codes[0])
     response = verified_client.get(url("recovery-codes"))
     assert response.context["remaining"] == 9
@@ -207,7 +207,7 @@ def test_regenerating_needs_confirmation(verified_client, totp_user):
 
 
 def test_regenerating_replaces_the_set_and_shows_it_once(verified_client, totp_user, twostep_clock):
-    old = flows.regenerate_recovery_codes(totp_user)
+    old = flows.generate_recovery_codes(totp_user)
     response = verified_client.post(url("recovery-codes"), {"confirm": "on"})
     assert response["Location"] == url("recovery-codes")
     new = verified_client.get(url("recovery-codes")).context["codes"]
@@ -264,7 +264,7 @@ def test_disable_with_a_current_code_removes_everything(verified_client, totp_us
 
 
 def test_disable_with_a_recovery_code(verified_client, totp_user):
-    codes = flows.regenerate_recovery_codes(totp_user)
+    codes = flows.generate_recovery_codes(totp_user)
     response = verified_client.post(url("totp-disable"), {"code": codes[0]})
     assert response["Location"] == url("settings")
     assert not flows.has_two_factor(totp_user)

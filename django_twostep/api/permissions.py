@@ -4,17 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from ..debug import hide_secrets_from_error_reports
+from ..errors import FlowError
 from ..flows import tokens
+from ..flows.codes import MAX_CODE_LENGTH
 from ..http import origin_from_request
 from ..models import ApiToken
 
 MFA_CODE_HEADER = "HTTP_X_MFA_CODE"
 SELF = "me"
+
+
+def header_code(request: Request, meta_key: str, header: str) -> str | None:
+    """A code sent in a request header (``X-OTP``, ``X-MFA-Code``), or None.
+
+    One longer than any code is ``validation_error`` before anything is
+    checked, as the same code in a body would be: it counts for nothing.
+    """
+    value = request.META.get(meta_key, "").strip()
+    if len(value) > MAX_CODE_LENGTH:
+        raise FlowError(
+            "validation_error",
+            parameter=header,
+            detail=_("Ensure this header has no more than %(max)d characters.")
+            % {"max": MAX_CODE_LENGTH},
+        )
+    return value or None
 
 
 class IsAccountOwner(BasePermission):
@@ -51,11 +71,23 @@ class StepUpRequired(BasePermission):
     who may act), so no code is spent on a request refused anyway.
     """
 
+    # The endpoint changes the user's second factors: a user without a method
+    # passes even when TWOSTEP_REQUIRED covers them (their first is how they enrol).
+    change = False
+
     def has_permission(self, request: Request, view: Any) -> bool:
         hide_secrets_from_error_reports(request._request)  # a site's own view: X-MFA-Code
         token = request.auth
         if not isinstance(token, ApiToken):
             return False
-        code = request.META.get(MFA_CODE_HEADER, "").strip() or None
-        tokens.require_step_up(token, code, origin=origin_from_request(request))
+        code = header_code(request, MFA_CODE_HEADER, "X-MFA-Code")
+        tokens.require_step_up(token, code, change=self.change, origin=origin_from_request(request))
         return True
+
+
+class MethodChangeStepUp(StepUpRequired):
+    """Step-up for requests that add, re-key or remove a method or regenerate
+    recovery codes (see :func:`django_twostep.flows.policy.authorize_method_change`,
+    which the flows behind them ask too)."""
+
+    change = True

@@ -41,6 +41,7 @@ if extend_schema is None:  # pragma: no cover
 else:
     from .serializers import (
         ChallengeEnvelopeSerializer,
+        ChallengeSerializer,
         CodeSerializer,
         ErrorEnvelopeSerializer,
         LoginSerializer,
@@ -68,7 +69,9 @@ else:
             }
 
     _BODY = ("validation_error", "parse_error", "unsupported_media_type")
-    _ALWAYS = ("not_acceptable", "too_many_attempts")
+    _ALWAYS = ("not_acceptable", "too_many_attempts", "temporarily_unavailable")
+    # Requests that change the user's second factors: step-up once they have a method.
+    _CHANGE = ("mfa_code_missing", "mfa_code_invalid")
     _AUTH = ("not_authenticated",)
     # A {username} that cannot be one (it holds a "/" once decoded) is no path of ours.
     _ACCOUNT = ("not_authenticated", "permission_denied", "not_found")
@@ -97,8 +100,11 @@ else:
             "Retry-After",
             int,
             OpenApiParameter.HEADER,
-            description="Whole seconds to wait before the next code can be checked.",
-            response=[429],
+            description=(
+                "Whole seconds to wait: before the next code can be checked or sent (429), "
+                "or before retrying while the database is busy (503)."
+            ),
+            response=[429, 503],
         ),
     ]
     _WWW_AUTHENTICATE = OpenApiParameter(
@@ -121,6 +127,16 @@ else:
         description=(
             "A current code (TOTP or recovery code). Needed unless the token was verified "
             "within TWOSTEP_STEP_UP_GRACE; always checked when sent."
+        ),
+    )
+    _X_MFA_CODE_CHANGE = OpenApiParameter(
+        "X-MFA-Code",
+        str,
+        OpenApiParameter.HEADER,
+        description=(
+            "A current code of any active method, or a recovery code. Changing the second "
+            "factors of a user who has a method needs it unless the token was verified within "
+            "TWOSTEP_STEP_UP_GRACE; a user's first method needs none."
         ),
     )
     _USERNAME = OpenApiParameter(
@@ -164,7 +180,7 @@ def _login_extra() -> dict[int, Any]:
         return {}
     status = twostep_settings.API_CHALLENGE_STATUS
     challenge = OpenApiResponse(
-        response=ChallengeEnvelopeSerializer,
+        response=ChallengeSerializer if 200 <= status < 300 else ChallengeEnvelopeSerializer,
         description=(
             "`two_factor_required` (status TWOSTEP_API_CHALLENGE_STATUS, 401 by default): "
             "send a code with meta.two_factor_id to auth/two-factor, or repeat this request "
@@ -251,31 +267,37 @@ else:
     )
     otp_post = _operation(
         summary="Generate a TOTP secret (pending until activated)",
-        description="A new call replaces a pending secret. 409 `already_enabled` when active.",
-        parameters=[_USERNAME],
+        description=(
+            "A new call replaces a pending secret. 409 `already_enabled` when active. A user "
+            "who has another method needs step-up (X-MFA-Code, or a token verified within the "
+            "grace): 403 `mfa_code_missing`."
+        ),
+        parameters=[_USERNAME, _X_MFA_CODE_CHANGE],
         success=_ok(201, TOTPSetupSerializer, "The secret, its otpauth URI and a QR code."),
-        errors=(*_ACCOUNT, "already_enabled"),
+        errors=(*_ACCOUNT, "already_enabled", *_CHANGE),
     )
     otp_patch = _operation(
         summary="Activate TOTP with a first code",
         description=(
-            "409 `not_enrolled` without a pending secret. Activating verifies the token used "
-            "(it starts a step-up grace period)."
+            "409 `not_enrolled` without a pending secret. Activating the user's first method "
+            "verifies the token used (it starts a step-up grace period) and makes recovery "
+            "codes, which the token's next GET users/{username}/recovery-codes shows once. A "
+            "second method needs step-up and verifies nothing."
         ),
         request=CodeSerializer,
-        parameters=[_USERNAME],
+        parameters=[_USERNAME, _X_MFA_CODE_CHANGE],
         success=_ok(204, None, "Activated."),
-        errors=(*_ACCOUNT, "not_enrolled", "invalid_code", *_BODY),
+        errors=(*_ACCOUNT, "not_enrolled", "invalid_code", *_CHANGE, *_BODY),
     )
     otp_delete = _operation(
-        summary="Disable TOTP with a current TOTP or recovery code",
+        summary="Disable TOTP with a current code of any active method or a recovery code",
         request=OptionalCodeSerializer,
         parameters=[_USERNAME, _X_OTP],
         success=_ok(204, None, "Disabled."),
         errors=(*_ACCOUNT, "not_enrolled", "invalid_code", *_BODY),
     )
     recovery_get = _operation(
-        summary="How many recovery codes are left",
+        summary="How many recovery codes are left (and, once, a set an activation made)",
         parameters=[_USERNAME],
         success=_ok(200, RecoveryCodesRemainingSerializer),
         errors=_ACCOUNT,
@@ -283,7 +305,7 @@ else:
     recovery_post = _operation(
         summary="Replace the recovery codes (step-up)",
         description="The old set stops working. The new codes are shown once.",
-        parameters=[_USERNAME, _X_MFA_CODE],
+        parameters=[_USERNAME, _X_MFA_CODE_CHANGE],
         success=_ok(201, RecoveryCodesSerializer),
         errors=(*_ACCOUNT, "not_enrolled", "mfa_code_missing", "mfa_code_invalid"),
     )
@@ -293,11 +315,18 @@ else:
             'Body `{"type": "email"}` or the JSON:API document `{"data": {"type": '
             '"multi-factor-auth-trigger", "attributes": {"type": "email"}}}`. Users with a '
             "confirmed e-mail method are e-mailed a code for X-MFA-Code (rate limited: 429 "
-            "`too_many_attempts` with Retry-After); others get `method_not_available`."
+            "`resend_too_soon` with Retry-After); others get `method_not_available`."
         ),
         request=TriggerSerializer,
         success=_ok(204, None, "Sent."),
-        errors=(*_AUTH, "mfa_type_missing", "mfa_type_not_found", "method_not_available", *_BODY),
+        errors=(
+            *_AUTH,
+            "mfa_type_missing",
+            "mfa_type_not_found",
+            "method_not_available",
+            "resend_too_soon",
+            *_BODY,
+        ),
     )
     two_factor_send = _operation(
         summary="E-mail a code for a pending login",
@@ -305,11 +334,11 @@ else:
             "For a user with a confirmed e-mail method (`meta.methods` lists `email`); the code "
             "then goes to auth/two-factor. Others get `method_not_available`; a dead "
             "`two_factor_id` is 401 `two_factor_expired`. Rate limited per user: 429 "
-            "`too_many_attempts` with Retry-After."
+            "`resend_too_soon` with Retry-After."
         ),
         request=SendCodeSerializer,
         success=_ok(204, None, "Sent."),
-        errors=("two_factor_expired", "method_not_available", *_BODY),
+        errors=("two_factor_expired", "method_not_available", "resend_too_soon", *_BODY),
         tags=("auth",),
         auth=False,
     )
@@ -318,25 +347,30 @@ else:
         description=(
             "Starts (or restarts) the e-mail method; PATCH with the code confirms it. "
             "`method_not_available` without an address, 409 `already_enabled` when on, 429 "
-            "`too_many_attempts` with Retry-After when codes were sent too often."
+            "`resend_too_soon` with Retry-After when codes were sent too often. A user who has "
+            "another method needs step-up: 403 `mfa_code_missing`."
         ),
-        parameters=[_USERNAME],
+        parameters=[_USERNAME, _X_MFA_CODE_CHANGE],
         success=_ok(202, None, "Sent."),
-        errors=(*_ACCOUNT, "method_not_available", "already_enabled"),
+        errors=(*_ACCOUNT, "method_not_available", "already_enabled", "resend_too_soon", *_CHANGE),
     )
     email_otp_patch = _operation(
         summary="Confirm the e-mail method with the code that was sent",
-        description="Confirming verifies the token used (it starts a step-up grace period).",
+        description=(
+            "Confirming the user's first method verifies the token used (it starts a step-up "
+            "grace period) and makes recovery codes, shown once by the token's next GET "
+            "users/{username}/recovery-codes. A second method needs step-up and verifies nothing."
+        ),
         request=CodeSerializer,
-        parameters=[_USERNAME],
+        parameters=[_USERNAME, _X_MFA_CODE_CHANGE],
         success=_ok(204, None, "Confirmed."),
-        errors=(*_ACCOUNT, "not_enrolled", "already_enabled", "invalid_code", *_BODY),
+        errors=(*_ACCOUNT, "not_enrolled", "already_enabled", "invalid_code", *_CHANGE, *_BODY),
     )
     email_otp_delete = _operation(
-        summary="Remove the e-mail method",
-        parameters=[_USERNAME],
+        summary="Remove the e-mail method (step-up)",
+        parameters=[_USERNAME, _X_MFA_CODE_CHANGE],
         success=_ok(204, None, "Removed."),
-        errors=(*_ACCOUNT, "not_enrolled"),
+        errors=(*_ACCOUNT, "not_enrolled", *_CHANGE),
     )
 
 

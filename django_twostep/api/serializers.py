@@ -145,6 +145,14 @@ class RecoveryCodesSerializer(serializers.Serializer):
 
 class RecoveryCodesRemainingSerializer(serializers.Serializer):
     remaining = serializers.IntegerField()
+    codes = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text=(
+            "Only in the first answer to this token after an activation through it made a "
+            "new set: that set, shown once."
+        ),
+    )
 
 
 class ErrorSourceSerializer(serializers.Serializer):
@@ -175,3 +183,9 @@ class ChallengeMetaSerializer(serializers.Serializer):
 class ChallengeEnvelopeSerializer(serializers.Serializer):
     errors = ErrorSerializer(many=True)
     meta = ChallengeMetaSerializer(required=False, help_text="Only with two_factor_required.")
+
+
+class ChallengeSerializer(ChallengeMetaSerializer):
+    """The challenge when TWOSTEP_API_CHALLENGE_STATUS is a 2xx (FusionAuth's 242)."""
+
+    meta = ChallengeMetaSerializer(help_text="The same three fields.")

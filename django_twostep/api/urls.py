@@ -1,8 +1,8 @@
 """URLs of the JSON API: ``path("api/v1/", include("django_twostep.api.urls"))``.
 
 The last pattern answers 404 in the error envelope for any other path under
-``auth/``, ``users/`` and ``mfa/``; the site's own paths under the same prefix
-(``api/v1/me/password`` in the example project) are not touched.
+the include. A site's own paths under the same prefix (``api/v1/me/password``
+in the example project) must come before the include in its URLconf.
 """
 
 from django.urls import path, re_path
@@ -25,5 +25,5 @@ urlpatterns = [
     ),
     path("users/<str:username>/email-otp", views.EmailOTPView.as_view(), name="email-otp"),
     path("mfa/trigger", views.MFATriggerView.as_view(), name="mfa-trigger"),
-    re_path(r"^(?:auth|users|mfa)(?:/.*)?$", views.NotFoundView.as_view(), name="not-found"),
+    re_path(r"", views.NotFoundView.as_view(), name="not-found"),
 ]

@@ -30,7 +30,7 @@ from . import schema
 from .authentication import BearerTokenAuthentication
 from .exceptions import JSONAPI_POINTER, error_object, error_response, exception_handler
 from .parsers import FormParser, JSONAPIParser, JSONParser, MultiPartParser
-from .permissions import IsAccountOwner, StepUpRequired
+from .permissions import IsAccountOwner, MethodChangeStepUp, header_code
 from .renderers import JSONAPIRenderer, JSONRenderer
 from .serializers import (
     CodeSerializer,
@@ -113,7 +113,7 @@ class TwoStepAPIView(APIView):
 
     def header_code(self) -> str | None:
         """A code sent in the ``X-OTP`` header (Acreto's way), if any."""
-        return self.request.META.get(OTP_HEADER, "").strip() or None
+        return header_code(self.request, OTP_HEADER, "X-OTP")
 
     def origin(self) -> flows.Origin:
         return origin_from_request(self.request)
@@ -137,12 +137,13 @@ class LoginView(TwoStepAPIView):
     @schema.login
     def post(self, request: Request) -> Response:
         data = self.validated(LoginSerializer)
+        header = self.header_code()  # an oversized one is refused before the hasher runs
         # Unknown, inactive and wrong-password users look alike: Django's
         # ModelBackend runs the hasher for an unknown username too.
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None:
             raise FlowError("invalid_credentials")
-        code = data.get("code") or data.get("auth_token") or self.header_code()
+        code = data.get("code") or data.get("auth_token") or header
         origin = self.origin()
         if code is None:
             pending = flows.begin_login(user, origin=origin)
@@ -155,12 +156,16 @@ class LoginView(TwoStepAPIView):
         return self.token_response(tokens.issue_tokens(user, verified_at=clock.now()))
 
     def challenge_response(self, pending: flows.PendingLogin) -> Response:
+        """``two_factor_required``: an error envelope, or with a 2xx status (FusionAuth's
+        242) the challenge's fields at the top level (and the same ``meta``)."""
         challenge_status = twostep_settings.API_CHALLENGE_STATUS
         meta = {
             "two_factor_id": pending.id,
             "methods": pending.methods,
             "expires_in": pending.expires_in,
         }
+        if 200 <= challenge_status < 300:
+            return Response({**meta, "meta": meta}, status=challenge_status)
         error = error_object("two_factor_required", status=challenge_status)
         return error_response([error], challenge_status, meta=meta)
 
@@ -229,13 +234,47 @@ class LogoutView(TwoStepAPIView):
 
 
 class AccountView(TwoStepAPIView):
-    """Base of the ``users/{username}/...`` views: only one's own account."""
+    """Base of the ``users/{username}/...`` views: only one's own account.
+
+    The HTTP methods in ``changing_methods`` change the user's second factors:
+    they need step-up (:class:`~.permissions.MethodChangeStepUp`) once the
+    user has a method, and their flows get the token's ``verified_at``.
+    """
 
     permission_classes = (IsAuthenticated, IsAccountOwner)
+    changing_methods: frozenset[str] = frozenset()
+
+    def get_permissions(self) -> list[Any]:
+        permissions = super().get_permissions()
+        if self.request.method in self.changing_methods:
+            permissions.append(MethodChangeStepUp())
+        return permissions
+
+    def verified_at(self) -> Any:
+        """When the token was last verified (a right ``X-MFA-Code`` sets it now)."""
+        token = self.request.auth
+        return token.verified_at if isinstance(token, ApiToken) else None
+
+    def activated(self, activation: flows.Activation) -> None:
+        """After a method was activated with this token: only the user's first method
+        verifies it; new recovery codes wait for the token's next ``GET``."""
+        token = self.request.auth
+        if not isinstance(token, ApiToken):
+            return
+        if activation.verifies:
+            tokens.mark_verified(token)
+        if activation.recovery_codes:
+            tokens.keep_unseen_recovery_codes(token, activation.recovery_codes)
 
 
 class TOTPView(AccountView):
-    """``users/{username}/otp``: state, set-up, activation and removal of TOTP (Acreto)."""
+    """``users/{username}/otp``: state, set-up, activation and removal of TOTP (Acreto).
+
+    ``DELETE`` takes a code in the body (or ``X-OTP``): of any active method, or
+    a recovery code; that code is its step-up.
+    """
+
+    changing_methods = frozenset({"POST", "PATCH"})
 
     @schema.otp_get
     def get(self, request: Request, username: str) -> Response:
@@ -251,7 +290,7 @@ class TOTPView(AccountView):
 
     @schema.otp_post
     def post(self, request: Request, username: str) -> Response:
-        enrollment = flows.begin_totp_setup(request.user)
+        enrollment = flows.begin_totp_setup(request.user, verified_at=self.verified_at())
         body = {
             "secret": enrollment.secret,
             "url": enrollment.uri,
@@ -262,10 +301,10 @@ class TOTPView(AccountView):
     @schema.otp_patch
     def patch(self, request: Request, username: str) -> Response:
         data = self.validated(CodeSerializer)
-        flows.activate_totp(request.user, data["code"], origin=self.origin())
-        # Proving the new method with this token counts as a verification.
-        if isinstance(request.auth, ApiToken):
-            tokens.mark_verified(request.auth)
+        activation = flows.activate_totp(
+            request.user, data["code"], verified_at=self.verified_at(), origin=self.origin()
+        )
+        self.activated(activation)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @schema.otp_delete
@@ -279,44 +318,57 @@ class TOTPView(AccountView):
 
 
 class RecoveryCodesView(AccountView):
-    """``users/{username}/recovery-codes``: how many are left; a new set (step-up)."""
+    """``users/{username}/recovery-codes``: how many are left (and, once, the set an
+    activation through this token made); a new set (step-up)."""
 
-    def get_permissions(self) -> list[Any]:
-        permissions = super().get_permissions()
-        if self.request.method == "POST":
-            permissions.append(StepUpRequired())
-        return permissions
+    changing_methods = frozenset({"POST"})
 
     @schema.recovery_get
     def get(self, request: Request, username: str) -> Response:
-        return Response({"remaining": flows.recovery_codes_remaining(request.user)})
+        body: dict[str, Any] = {"remaining": flows.recovery_codes_remaining(request.user)}
+        if isinstance(request.auth, ApiToken):
+            codes = tokens.take_unseen_recovery_codes(request.auth)
+            if codes is not None:
+                body["codes"] = codes
+        return Response(body)
 
     @schema.recovery_post
     def post(self, request: Request, username: str) -> Response:
-        codes = flows.regenerate_recovery_codes(request.user)
+        codes = flows.regenerate_recovery_codes(
+            request.user, verified_at=self.verified_at(), origin=self.origin()
+        )
         return Response({"codes": codes}, status=status.HTTP_201_CREATED)
 
 
 class EmailOTPView(AccountView):
-    """``users/{username}/email-otp``: send a confirmation code, confirm it, remove the method."""
+    """``users/{username}/email-otp``: send a confirmation code, confirm it, remove the method.
+
+    All three change the user's second factors: step-up once they have a method.
+    """
+
+    changing_methods = frozenset({"POST", "PATCH", "DELETE"})
 
     @schema.email_otp_post
     def post(self, request: Request, username: str) -> Response:
-        email_flows.begin_email_setup(request.user, origin=self.origin())
+        email_flows.begin_email_setup(
+            request.user, verified_at=self.verified_at(), origin=self.origin()
+        )
         return Response(status=status.HTTP_202_ACCEPTED)
 
     @schema.email_otp_patch
     def patch(self, request: Request, username: str) -> Response:
         data = self.validated(CodeSerializer)
-        email_flows.confirm_email_setup(request.user, data["code"], origin=self.origin())
-        # Confirming a method with this token counts as a verification, like TOTP's.
-        if isinstance(request.auth, ApiToken):
-            tokens.mark_verified(request.auth)
+        activation = email_flows.confirm_email_setup(
+            request.user, data["code"], verified_at=self.verified_at(), origin=self.origin()
+        )
+        self.activated(activation)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @schema.email_otp_delete
     def delete(self, request: Request, username: str) -> Response:
-        email_flows.remove_email_method(request.user, origin=self.origin())
+        email_flows.remove_email_method(
+            request.user, verified_at=self.verified_at(), origin=self.origin()
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -360,7 +412,7 @@ class MFATriggerView(TwoStepAPIView):
 
 
 class NotFoundView(TwoStepAPIView):
-    """Any other path under ``auth/``, ``users/`` and ``mfa/``: 404 in the envelope."""
+    """Any other path under the API's include: 404 in the envelope."""
 
     authentication_classes = ()
     permission_classes = (AllowAny,)

@@ -21,13 +21,14 @@ from django.db import transaction
 from .. import clock, crypto
 from ..adapter import get_adapter
 from ..conf import twostep_settings
-from ..errors import FlowError, Throttled
+from ..errors import FlowError
 from ..models import EMAIL_CODE_PURPOSE, EmailDevice, EmailSend
 from . import events
 from .codes import checked, lock_user, require_code
 from .events import Origin
 from .login import pending_login
 from .methods import method_removed
+from .policy import authorize_method_change
 from .totp import Activation, method_activated
 
 _HOUR = timedelta(hours=1)
@@ -67,7 +68,7 @@ def _send_code(
         now = clock.now()
         wait = send_wait(user, now)
         if wait:
-            raise Throttled(wait, parameter=None)
+            raise FlowError("resend_too_soon", retry_after=wait)
         device.code_digest = crypto.digest(f"{device.pk}:{code}", purpose=EMAIL_CODE_PURPOSE)
         device.code_expires_at = now + timedelta(seconds=ttl)
         device.code_attempts_left = twostep_settings.EMAIL_CODE_MAX_ATTEMPTS
@@ -85,16 +86,23 @@ def _confirmed_device(user: AbstractBaseUser) -> EmailDevice:
     return device
 
 
-def begin_email_setup(user: AbstractBaseUser, *, origin: Origin | None = None) -> EmailDevice:
+def begin_email_setup(
+    user: AbstractBaseUser, *, verified_at: datetime | None = None, origin: Origin | None = None
+) -> EmailDevice:
     """E-mail a confirmation code to the user's address (a pending e-mail method).
 
     ``method_not_available`` without an address, ``already_enabled`` when the
-    method is active, ``too_many_attempts`` (with ``retry_after``) when the
-    sending limits bite.
+    method is active, ``resend_too_soon`` (with ``retry_after``) when the
+    sending limits bite. A user who already has another method needs a
+    verification within the step-up grace (``verified_at``; else
+    ``mfa_code_missing``).
     """
     address = user_address(user)
     if not address:
         raise FlowError("method_not_available", parameter="email")
+    if has_email_method(user):
+        raise FlowError("already_enabled")
+    authorize_method_change(user, verified_at)  # before anything is written
     device, _created = EmailDevice.objects.get_or_create(
         user_id=user.pk, defaults={"email": address, "name": "E-mail", "confirmed": False}
     )
@@ -108,9 +116,17 @@ def begin_email_setup(user: AbstractBaseUser, *, origin: Origin | None = None) -
 
 
 def confirm_email_setup(
-    user: AbstractBaseUser, code: object, *, origin: Origin | None = None
+    user: AbstractBaseUser,
+    code: object,
+    *,
+    verified_at: datetime | None = None,
+    origin: Origin | None = None,
 ) -> Activation:
-    """Activate the e-mail method with the code that was sent. Counts for back-off."""
+    """Activate the e-mail method with the code that was sent. Counts for back-off.
+
+    Step-up as for :func:`begin_email_setup`; only a first method verifies.
+    """
+    first = authorize_method_change(user, verified_at)
     device = EmailDevice.objects.filter(user_id=user.pk).first()
     if device is None:
         raise FlowError("not_enrolled")
@@ -123,11 +139,14 @@ def confirm_email_setup(
         method="email",
         origin=origin,
     )
-    return method_activated(user, device, "email", origin)
+    return method_activated(user, device, "email", origin, first=first)
 
 
-def remove_email_method(user: AbstractBaseUser, *, origin: Origin | None = None) -> None:
-    """Remove the e-mail method (pending or active)."""
+def remove_email_method(
+    user: AbstractBaseUser, *, verified_at: datetime | None = None, origin: Origin | None = None
+) -> None:
+    """Remove the e-mail method (pending or active), after step-up (``verified_at``)."""
+    authorize_method_change(user, verified_at)
     with transaction.atomic():
         lock_user(user)  # first, as code checks do: a login being checked cannot deadlock us
         deleted, _ = EmailDevice.objects.filter(user_id=user.pk).delete()

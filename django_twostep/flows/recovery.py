@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -11,9 +12,12 @@ from django.db import transaction
 from .. import clock, crypto
 from ..conf import twostep_settings
 from ..errors import FlowError
-from ..models import RECOVERY_CODE_PURPOSE, RecoveryCode, RecoveryCodeDevice
+from ..models import RECOVERY_CODE_PURPOSE, ApiToken, RecoveryCode, RecoveryCodeDevice
+from . import events
 from .codes import RECOVERY_ALPHABET, RECOVERY_CODE_LENGTH, format_recovery_code
+from .events import Origin
 from .methods import has_two_factor
+from .policy import authorize_method_change
 
 
 def generate_recovery_codes(user: AbstractBaseUser) -> list[str]:
@@ -31,6 +35,8 @@ def store_recovery_codes(user_id: Any, codes: list[str]) -> None:
     """Replace the user's set with ``codes`` (canonical forms), stored as keyed digests.
 
     Used for fresh sets and by ``twostep_import`` for sets moved from another package.
+    A set an API client was still to be shown (``unseen_recovery_codes``) is
+    void now, so it is never shown.
     """
     now = clock.now()
     with transaction.atomic():
@@ -46,10 +52,22 @@ def store_recovery_codes(user_id: Any, codes: list[str]) -> None:
             )
             for code in codes
         )
+        ApiToken.objects.filter(user_id=user_id).exclude(unseen_recovery_codes="").update(
+            unseen_recovery_codes=""
+        )
 
 
-def regenerate_recovery_codes(user: AbstractBaseUser) -> list[str]:
-    """A new set for a user with an active method; the old set stops working."""
+def regenerate_recovery_codes(
+    user: AbstractBaseUser, *, verified_at: datetime | None = None, origin: Origin | None = None
+) -> list[str]:
+    """A new set for a user with an active method; the old set stops working.
+
+    A step-up action: ``verified_at`` (when the session or token last passed a
+    second factor) must be within the grace, else ``mfa_code_missing``.
+    """
     if not has_two_factor(user):
         raise FlowError("not_enrolled")
-    return generate_recovery_codes(user)
+    authorize_method_change(user, verified_at)
+    codes = generate_recovery_codes(user)
+    events.record("recovery_codes_regenerated", user, method="recovery_code", origin=origin)
+    return codes

@@ -16,11 +16,16 @@ Rules (each is tested in ``tests/api/``):
   refresh token count as such a reuse: at most one of them gets a new pair,
   and the family ends revoked either way.
 - ``verified_at`` is set by a login that passed a second factor, by
-  activating a method with the token, and by a good ``X-MFA-Code``.
+  activating the user's first method with the token, and by a good
+  ``X-MFA-Code``.
+- Recovery codes made by an activation through a token are kept on its row,
+  encrypted, until the next ``GET users/{username}/recovery-codes`` with that
+  token shows them, once (:func:`keep_unseen_recovery_codes`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import uuid
@@ -45,6 +50,7 @@ logger = logging.getLogger("django_twostep.tokens")
 
 ACCESS_PURPOSE = "api-access-token"
 REFRESH_PURPOSE = "api-refresh-token"
+UNSEEN_CODES_PURPOSE = "api-unseen-recovery-codes"
 TOKEN_BYTES = 32  # 256 bits
 # token_urlsafe(32) is 43 characters; anything much longer is refused unread.
 MAX_TOKEN_LENGTH = 100
@@ -236,21 +242,57 @@ def mark_verified(token: ApiToken, at: datetime | None = None) -> None:
     ApiToken.objects.filter(pk=token.pk).update(verified_at=token.verified_at)
 
 
+def keep_unseen_recovery_codes(token: ApiToken, codes: list[str]) -> None:
+    """Keep ``codes`` (just made by an activation through ``token``) for it to see once."""
+    token.unseen_recovery_codes = crypto.encrypt(
+        json.dumps(codes).encode(), purpose=UNSEEN_CODES_PURPOSE
+    )
+    ApiToken.objects.filter(pk=token.pk).update(unseen_recovery_codes=token.unseen_recovery_codes)
+
+
+def take_unseen_recovery_codes(token: ApiToken) -> list[str] | None:
+    """The recovery codes kept for ``token`` that nobody has seen, once; else None.
+
+    One conditional ``UPDATE`` takes them, so two requests racing cannot both
+    get them. A set replaced since (regenerated elsewhere) was voided then.
+    """
+    kept = token.unseen_recovery_codes
+    if not kept:
+        return None
+    taken = ApiToken.objects.filter(pk=token.pk, unseen_recovery_codes=kept).update(
+        unseen_recovery_codes=""
+    )
+    token.unseen_recovery_codes = ""
+    if not taken:
+        return None
+    try:
+        return json.loads(crypto.decrypt(kept, purpose=UNSEEN_CODES_PURPOSE))
+    except crypto.DecryptionError:  # the key that wrapped them was retired
+        return None
+
+
 def require_step_up(
-    token: ApiToken, code: str | None, *, origin: Origin | None = None
+    token: ApiToken,
+    code: str | None,
+    *,
+    change: bool = False,
+    origin: Origin | None = None,
 ) -> Verification | None:
     """Let a sensitive action through, or raise why not.
 
     ``code`` is the ``X-MFA-Code`` sent (None: none). A user without a method
     passes (the code is ignored) unless ``TWOSTEP_REQUIRED`` covers them:
-    ``not_enrolled`` (403). Otherwise a code that was sent is always checked,
-    under the user's back-off; a right one restarts the grace for ``token``.
-    Without a code, the token must have been verified within
+    ``not_enrolled`` (403); with ``change`` (the action changes the user's
+    second factors: see :func:`~.policy.authorize_method_change`) they always
+    pass, since their first method is how they enrol. Otherwise a code that
+    was sent is always checked, under the user's back-off; a right one
+    restarts the grace for ``token``. Without a code, the token must have been
+    verified within
     ``TWOSTEP_STEP_UP_GRACE``: else ``mfa_code_missing``. Raises
     ``mfa_code_invalid`` (403) for a wrong code and ``too_many_attempts``.
     """
     user = token.user
-    status = step_up_status(user, token.verified_at)
+    status = step_up_status(user, token.verified_at, change=change)
     if status is StepUp.NOTHING_TO_STEP_UP_TO:
         return None
     if status is StepUp.NOT_ENROLLED:

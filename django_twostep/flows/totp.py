@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import quote, urlencode
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -20,6 +21,7 @@ from .codes import checked, lock_user, require_code, verify_second_factor
 from .events import Origin
 from .login import invalidate_challenges
 from .methods import method_removed, recovery_codes_remaining
+from .policy import authorize_method_change
 from .recovery import generate_recovery_codes
 
 
@@ -65,15 +67,20 @@ def provisioning_uri(device: TOTPDevice) -> str:
     return f"otpauth://totp/{label}?{query}"
 
 
-def begin_totp_setup(user: AbstractBaseUser) -> TOTPEnrollment:
+def begin_totp_setup(
+    user: AbstractBaseUser, *, verified_at: datetime | None = None
+) -> TOTPEnrollment:
     """Create a pending TOTP device with a fresh 160-bit secret.
 
     A pending device from an earlier call is replaced; an active one makes
-    this refuse with ``already_enabled``.
+    this refuse with ``already_enabled``. ``verified_at``: when the session or
+    token asking last passed a second factor; a user who already has another
+    method needs it within the step-up grace (``mfa_code_missing``).
     """
     with transaction.atomic():
         if TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists():
             raise FlowError("already_enabled")
+        authorize_method_change(user, verified_at)
         TOTPDevice.objects.filter(user_id=user.pk, confirmed=False).delete()
         device = TOTPDevice(
             user=user,
@@ -101,16 +108,26 @@ class Activation:
     device: Device
     # A fresh set when the user had no unused recovery codes; show it once.
     recovery_codes: list[str] | None
+    # The user's first method: only then does proving it verify the session or
+    # token that activated it (a second method could be an attacker's own).
+    verifies: bool = False
 
 
 def activate_totp(
-    user: AbstractBaseUser, code: object, *, origin: Origin | None = None
+    user: AbstractBaseUser,
+    code: object,
+    *,
+    verified_at: datetime | None = None,
+    origin: Origin | None = None,
 ) -> Activation:
     """Activate the pending TOTP device with a first code from the app.
 
     The phone's clock offset is learned here (as drift), and the step used is
     consumed so the same code cannot log in afterwards. Counts for back-off.
+    A user who already has another method needs a verification within the
+    step-up grace (``verified_at``), as for :func:`begin_totp_setup`.
     """
+    first = authorize_method_change(user, verified_at)
     device = TOTPDevice.objects.filter(user_id=user.pk, confirmed=False).first()
     if device is None:
         active = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
@@ -124,21 +141,26 @@ def activate_totp(
         return None
 
     checked(user, check, method="totp", origin=origin)
-    return method_activated(user, device, "totp", origin)
+    return method_activated(user, device, "totp", origin, first=first)
 
 
 def method_activated(
-    user: AbstractBaseUser, device: Device, method: str, origin: Origin | None
+    user: AbstractBaseUser, device: Device, method: str, origin: Origin | None, *, first: bool
 ) -> Activation:
-    """After a first code confirmed a method: pending logins die, recovery codes appear."""
+    """After a first code confirmed a method: pending logins die, recovery codes appear.
+
+    ``first``: the user had no other active method (from
+    :func:`~.policy.authorize_method_change`).
+    """
     invalidate_challenges(user)
     codes = None if recovery_codes_remaining(user) else generate_recovery_codes(user)
     events.record("enabled", user, method=method, origin=origin)
-    return Activation(device=device, recovery_codes=codes)
+    return Activation(device=device, recovery_codes=codes, verifies=first)
 
 
 def disable_totp(user: AbstractBaseUser, code: object, *, origin: Origin | None = None) -> None:
-    """Remove the user's TOTP device after a current TOTP or recovery code.
+    """Remove the user's TOTP device after a current code of any active method
+    (TOTP or e-mail) or a recovery code: the code is the step-up.
 
     When no method remains, the recovery codes and trusted browsers go too.
     """

@@ -14,7 +14,7 @@ from django_twostep import clock, flows
 from django_twostep.models import ApiToken
 from django_twostep.testing import TEST_PASSWORD
 
-from .conftest import LOGIN, TWO_FACTOR, bearer, codes, last_emailed_code
+from .conftest import LOGIN, TWO_FACTOR, bearer, codes, error, last_emailed_code
 
 SEND = "/api/v1/auth/two-factor/send"
 
@@ -83,9 +83,11 @@ def test_user_without_an_address_gets_method_not_available(plain_api, plain_user
 
 
 def test_post_when_on_is_already_enabled(email_user, twostep_clock):
+    from django_twostep import clock
     from django_twostep.flows import tokens
 
-    api = bearer(APIClient(), tokens.issue_tokens(email_user).access_token)
+    issued = tokens.issue_tokens(email_user, verified_at=clock.now())
+    api = bearer(APIClient(), issued.access_token)
     response = api.post(email_url())
     assert response.status_code == 409 and codes(response) == ["already_enabled"]
 
@@ -94,15 +96,18 @@ def test_resend_is_rate_limited_with_retry_after(plain_api, twostep_clock):
     assert plain_api.post(email_url()).status_code == 202
     twostep_clock.advance(12.5)
     response = plain_api.post(email_url())
-    assert response.status_code == 429 and codes(response) == ["too_many_attempts"]
+    assert response.status_code == 429 and codes(response) == ["resend_too_soon"]
     assert response["Retry-After"] == "18"  # 17.5 s left, rounded up
+    assert "sent" in error(response)["detail"] and "wrong" not in error(response)["detail"]
     assert len(mail.outbox) == 1
 
 
 def test_delete_removes_the_method(email_user):
+    from django_twostep import clock
     from django_twostep.flows import tokens
 
-    api = bearer(APIClient(), tokens.issue_tokens(email_user).access_token)
+    issued = tokens.issue_tokens(email_user, verified_at=clock.now())  # within the grace
+    api = bearer(APIClient(), issued.access_token)
     assert api.delete(email_url()).status_code == 204
     assert not flows.has_two_factor(email_user)
     response = api.delete(email_url())

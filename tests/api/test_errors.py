@@ -62,10 +62,26 @@ def test_unknown_paths_under_ours_are_404_in_the_envelope(api, path, method):
     assert codes(response) == ["not_found"]
 
 
-def test_paths_outside_ours_are_left_to_the_site(api, db):
-    response = api.get("/api/v1/something-else")
+@pytest.mark.parametrize(
+    "path", ["/api/v1/something-else", "/api/v1/", "/api/v1/me", "/api/v1/me/password/x"]
+)
+def test_every_unknown_path_under_the_include_is_the_json_404(api, db, path):
+    for method in ("get", "post", "delete"):
+        response = getattr(api, method)(path)
+        assert response.status_code == 404, (method, path)
+        assert codes(response) == ["not_found"]
+
+
+def test_paths_outside_the_include_are_left_to_the_site(api, db):
+    response = api.get("/api/v2/something-else")
     assert response.status_code == 404
     assert "errors" not in response.content.decode()
+
+
+def test_a_site_path_before_the_include_still_answers(api, totp_user):
+    # The example site's own endpoint sits under the same prefix, before the include.
+    response = api.patch(PASSWORD, {}, format="json")
+    assert response.status_code == 401 and codes(response) == ["not_authenticated"]
 
 
 @pytest.mark.parametrize(
@@ -314,7 +330,7 @@ def test_no_token_code_or_challenge_id_in_any_log_record(api, totp_user, twostep
         format="json",
         HTTP_X_MFA_CODE=mfa,
     )
-    flows.regenerate_recovery_codes(totp_user)
+    flows.generate_recovery_codes(totp_user)
 
     secrets_seen = [
         two_factor_id,

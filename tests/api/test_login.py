@@ -145,8 +145,23 @@ def test_challenge_status_is_a_setting(api, totp_user, settings):
     settings.TWOSTEP_API_CHALLENGE_STATUS = 242
     response = post(api, LOGIN, CREDENTIALS)
     assert response.status_code == 242
-    assert error(response)["status"] == "242" and codes(response) == ["two_factor_required"]
     assert "WWW-Authenticate" not in response
+    # A 2xx is no error (FusionAuth's shape): the challenge at the top level, no errors.
+    body = response.json()
+    assert "errors" not in body
+    assert set(body) == {"two_factor_id", "methods", "expires_in", "meta"}
+    assert body["meta"] == {k: body[k] for k in ("two_factor_id", "methods", "expires_in")}
+    assert body["methods"] == ["totp"] and body["expires_in"] == 300
+    data = {"two_factor_id": body["two_factor_id"], "code": current_code(totp_user)}
+    assert_token_payload(post(api, TWO_FACTOR, data))
+
+
+def test_a_non_2xx_challenge_status_keeps_the_error_envelope(api, totp_user, settings):
+    settings.TWOSTEP_API_CHALLENGE_STATUS = 400
+    response = post(api, LOGIN, CREDENTIALS)
+    assert response.status_code == 400
+    assert error(response)["status"] == "400" and codes(response) == ["two_factor_required"]
+    assert set(response.json()["meta"]) == {"two_factor_id", "methods", "expires_in"}
 
 
 @pytest.mark.parametrize("kind", KINDS)

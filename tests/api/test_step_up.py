@@ -276,7 +276,7 @@ def test_trigger_emails_a_code_that_passes_step_up(email_api, email_user, kind, 
 def test_trigger_is_rate_limited_with_retry_after(email_api):
     assert trigger(email_api, {"type": "email"}).status_code == 204
     response = trigger(email_api, {"type": "email"})
-    assert response.status_code == 429 and codes(response) == ["too_many_attempts"]
+    assert response.status_code == 429 and codes(response) == ["resend_too_soon"]
     assert response["Retry-After"] == "30"
 
 
