@@ -9,7 +9,7 @@ from django.core import mail
 
 from django_twostep import clock, flows
 from django_twostep.adapter import DefaultAdapter
-from django_twostep.errors import FlowError, Throttled
+from django_twostep.errors import FlowError
 from django_twostep.flows import email as email_flows
 from django_twostep.models import EmailDevice
 from django_twostep.testing import current_code
