@@ -56,7 +56,7 @@ class UserThrottleAdmin(admin.ModelAdmin):
 class SecurityEventAdmin(admin.ModelAdmin):
     """Read-only: the record of what happened is not edited."""
 
-    list_display = ["created_at", "user", "event", "method", "ip"]
+    list_display = ["created_at", "user", "event", "method", "count", "ip"]
     list_filter = ["event", "method"]
     search_fields = ["user__username", "ip"]
     date_hierarchy = "created_at"

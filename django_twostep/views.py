@@ -83,6 +83,7 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "admin_reset": _("Two-step login reset by an administrator"),
     "email_code_sent": _("Code e-mailed"),
     "refresh_token_reused": _("An app's used sign-in token came back: that sign-in was ended"),
+    "recovery_codes_regenerated": _("New recovery codes made (the old ones stopped working)"),
 }
 
 METHOD_LABELS: dict[str, str | Promise] = {
