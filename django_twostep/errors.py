@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import OperationalError
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -105,6 +106,35 @@ class FlowError(Exception):
 
     def __repr__(self) -> str:
         return f"FlowError({self.code!r}, status={self.status}, retry_after={self.retry_after})"
+
+
+# SQLSTATEs of a busy PostgreSQL: serialization failure, deadlock, lock not available.
+_BUSY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+_BUSY_SQLITE = ("database is locked", "database table is locked", "database schema is locked")
+# Seconds a client is asked to wait when the database is busy.
+BUSY_RETRY_AFTER = 1
+
+
+def database_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database was busy (worth a retry), not broken.
+
+    SQLite's lock (its busy timeout ran out) and PostgreSQL's serialization
+    failures, deadlocks and lock timeouts. These answer 503
+    ``temporarily_unavailable``, never 500.
+    """
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if sqlstate in _BUSY_SQLSTATES:
+        return True
+    message = str(exc).lower()
+    return any(text in message for text in _BUSY_SQLITE)
+
+
+def busy() -> FlowError:
+    """The refusal for a busy database: 503 ``temporarily_unavailable``, retry shortly."""
+    return FlowError("temporarily_unavailable", retry_after=BUSY_RETRY_AFTER)
 
 
 class Throttled(FlowError):

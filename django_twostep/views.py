@@ -10,6 +10,7 @@ templates (see docs/pages.md).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +19,11 @@ from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db import OperationalError, connection, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.functional import Promise, cached_property
@@ -36,7 +39,7 @@ from . import flows, qr, state
 from .conf import twostep_settings
 from .debug import hides_secrets_from_error_reports
 from .decorators import step_up_response
-from .errors import FlowError
+from .errors import BUSY_RETRY_AFTER, FlowError, database_busy
 from .flows import email as email_flows
 from .flows import events, trust
 from .flows.codes import Verification
@@ -55,12 +58,43 @@ from .forms import (
 from .http import origin_from_request
 from .redirects import REDIRECT_FIELD_NAME, requested_next_url, safe_next_url, url_with_next
 
+BUSY_TEMPLATE = "django_twostep/busy.html"
+
+
+def busy_response(request: HttpRequest) -> HttpResponse:
+    """503 and a page that says to try again in a moment (the database was busy)."""
+    context = {"retry_url": request.get_full_path()}
+    response = TemplateResponse(request, BUSY_TEMPLATE, context, status=503)
+    response["Retry-After"] = str(BUSY_RETRY_AFTER)
+    return response
+
+
+def answers_busy_database(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """A busy database (SQLite's lock, a serialization failure) answers :func:`busy_response`,
+    never a 500. What the view wrote is rolled back with the failed statement's
+    transaction (under ``ATOMIC_REQUESTS``, the request's)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except OperationalError as error:
+            if not database_busy(error):
+                raise
+            if connection.in_atomic_block:
+                transaction.set_rollback(True)
+        return busy_response(request)
+
+    return wrapper
+
+
 protected = method_decorator(
     [
         sensitive_post_parameters("password", "code"),
         hides_secrets_from_error_reports,
         csrf_protect,
         never_cache,
+        answers_busy_database,  # innermost: its 503 is no-store too
     ],
     name="dispatch",
 )
@@ -184,6 +218,9 @@ class CodeFormMixin(OriginMixin):
         if form.retry_after:
             response.status_code = 429
             response["Retry-After"] = str(form.retry_after)
+        elif error is not None and error.code == "temporarily_unavailable":
+            response.status_code = 503  # nothing was checked: the same code works in a moment
+            response["Retry-After"] = str(error.retry_after or BUSY_RETRY_AFTER)
         return response
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -389,7 +426,10 @@ def send_code_and_return(
     return HttpResponseRedirect(back_to)
 
 
-@method_decorator([hides_secrets_from_error_reports, csrf_protect, never_cache], name="dispatch")
+@method_decorator(
+    [hides_secrets_from_error_reports, csrf_protect, never_cache, answers_busy_database],
+    name="dispatch",
+)
 class LoginEmailCodeView(OriginMixin, View):
     """Page 2's "E-mail me a code" button (POST): sends a code for the pending login."""
 
@@ -456,7 +496,7 @@ class VerifyView(LoginRequiredMixin, CodeFormMixin, FormView):
         return HttpResponseRedirect(requested_next_url(self.request) or reverse("twostep:settings"))
 
 
-@method_decorator([csrf_protect, never_cache], name="dispatch")
+@method_decorator([csrf_protect, never_cache, answers_busy_database], name="dispatch")
 class VerifyEmailCodeView(LoginRequiredMixin, OriginMixin, View):
     """The step-up page's "E-mail me a code" button (POST)."""
 

@@ -2,11 +2,12 @@
 
 import os
 
-from example_project.dburl import parse_database_url
 from example_project.settings import *  # noqa: F403
+from example_project.settings import database
 
-# In-memory SQLite for speed; DATABASE_URL=postgres://... runs the suite on PostgreSQL.
-DATABASES = {"default": parse_database_url(os.environ.get("DATABASE_URL") or "sqlite://")}
+# In-memory SQLite for speed (configured as the example's file); DATABASE_URL=postgres://...
+# runs the suite on PostgreSQL.
+DATABASES = {"default": database(os.environ.get("DATABASE_URL") or "sqlite://")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 

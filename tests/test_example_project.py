@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from example_project.dburl import parse_database_url
+from example_project.settings import SQLITE_OPTIONS, database
 
 
 @pytest.mark.django_db
@@ -55,19 +55,26 @@ def test_create_demo_user_prints_working_credentials(capsys):
                 "USER": "postgres",
                 "PASSWORD": "p@ss",
                 "HOST": "127.0.0.1",
-                "PORT": "5432",
+                "PORT": 5432,
             },
         ),
     ],
 )
 def test_database_url(url, expected):
-    parsed = parse_database_url(url)
+    parsed = database(url)
     assert {k: parsed[k] for k in expected} == expected
 
 
+def test_sqlite_is_set_up_for_concurrent_writers():
+    assert database("sqlite:///tmp/x.sqlite3")["OPTIONS"] == SQLITE_OPTIONS
+    assert SQLITE_OPTIONS["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in SQLITE_OPTIONS["init_command"]
+    assert "OPTIONS" not in database("postgres://postgres@127.0.0.1:5432/test")
+
+
 def test_database_url_rejects_unknown_schemes():
-    with pytest.raises(ValueError, match="mysql"):
-        parse_database_url("mysql://root@localhost/db")
+    with pytest.raises(ValueError):
+        database("nosuchdb://root@localhost/db")
 
 
 @pytest.fixture

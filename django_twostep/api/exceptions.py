@@ -30,7 +30,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from ..errors import CATALOGUE, FlowError
+from ..errors import CATALOGUE, FlowError, busy, database_busy
 
 # DRF's exceptions and the catalogue code each becomes.
 _DRF_CODES: tuple[tuple[type[exceptions.APIException], str], ...] = (
@@ -152,6 +152,9 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | 
     """DRF exception handler of django-twostep's views (see the module docstring)."""
     if isinstance(exc, FlowError):
         return flow_error_response(exc)
+    if database_busy(exc):  # what the flows did not catch: still a 503, never a 500
+        set_rollback()
+        return flow_error_response(busy())
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

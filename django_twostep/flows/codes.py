@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django_otp.models import Device
 
 from .. import clock
 from ..conf import twostep_settings
-from ..errors import FlowError, Throttled
+from ..errors import FlowError, Throttled, busy, database_busy
 from ..models import EmailDevice, RecoveryCodeDevice, TOTPDevice, UserThrottle
 from . import events
 from .events import Origin
@@ -141,6 +141,10 @@ def checked(
     ``lock`` replaces :func:`lock_user` when the caller can find and lock the
     user's row in a query it needs anyway (the pending login does); it returns
     the locked row with ``.user`` loaded, and ``user`` may then be None.
+
+    A busy database (SQLite's lock, a serialization failure) raises
+    ``temporarily_unavailable`` after everything rolled back: no code spent,
+    nothing counted, no event.
     """
     throttle = None
     try:
@@ -162,6 +166,10 @@ def checked(
                     on_success(result)
     except Throttled:
         events.record("throttled", throttle.user, method=method, origin=origin)
+        raise
+    except OperationalError as error:
+        if database_busy(error):
+            raise busy() from None
         raise
     if result is None:
         raise FlowError("invalid_code", parameter="code")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-
 from datetime import timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
