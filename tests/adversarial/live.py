@@ -1,8 +1,10 @@
-"""A live deployment for the adversarial tests: gunicorn worker processes over PostgreSQL.
+"""A live deployment for the adversarial tests: gunicorn worker processes over PostgreSQL
+(or over a SQLite file, the embedded default).
 
 :func:`start_server` serves the example project with gunicorn (sync workers,
-each a separate process with its own database connection) on 127.0.0.1 and a
-free port; :class:`Database` is the test's own view of the server's database
+each a separate process with its own database connection, or gthread workers
+with several threads each) on 127.0.0.1 and a free port; :class:`Database` is
+the test's own view of the server's database
 (it creates users and reads back counters; it never decides anything the
 server decides). :class:`Account` drives a user through the real API as a
 client would; :class:`Browser` drives the pages.
@@ -22,6 +24,7 @@ import re
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -29,6 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -95,11 +99,19 @@ def postgres_answers(url: str) -> bool:
 
 @dataclass
 class Database:
-    """A PostgreSQL database made for one test session (``adv_*``), and SQL on it."""
+    """A database made for one test session, and SQL on it: PostgreSQL (``adv_*``),
+    or a SQLite file (:meth:`create_sqlite`). SQL is written with ``%s`` placeholders."""
 
     url: str
     name: str
-    _conn: psycopg.Connection | None = None
+    _conn: Any = None
+    sqlite_path: Path | None = None
+
+    @classmethod
+    def create_sqlite(cls, directory: Path) -> Database:
+        """A SQLite file, which the example project opens with its own options (WAL, ...)."""
+        path = directory / f"adv_{os.getpid()}_{secrets.token_hex(3)}.sqlite3"
+        return cls(url=f"sqlite:///{path}", name=path.name, sqlite_path=path)
 
     @classmethod
     def create(cls, server_url: str) -> Database:
@@ -125,16 +137,27 @@ class Database:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        if self.sqlite_path is not None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.sqlite_path}{suffix}").unlink(missing_ok=True)
+            return
         with psycopg.connect(admin_url(self.url), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
     @property
-    def conn(self) -> psycopg.Connection:
+    def conn(self) -> Any:
+        if self.sqlite_path is not None:
+            if self._conn is None:
+                self._conn = sqlite3.connect(self.sqlite_path, isolation_level=None, timeout=30)
+            return self._conn
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(self.url, autocommit=True)
         return self._conn
 
     def rows(self, sql: str, *params: Any) -> list[tuple]:
+        if self.sqlite_path is not None:
+            cursor = self.conn.execute(sql.replace("%s", "?"), params)
+            return cursor.fetchall() if cursor.description else []
         with self.conn.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
@@ -159,7 +182,7 @@ class Database:
         return self.value(
             """INSERT INTO auth_user (password, is_superuser, username, first_name, last_name,
                    email, is_staff, is_active, date_joined)
-               VALUES (%s, %s, %s, '', '', %s, %s, %s, now()) RETURNING id""",
+               VALUES (%s, %s, %s, '', '', %s, %s, %s, CURRENT_TIMESTAMP) RETURNING id""",
             make_password(TEST_PASSWORD, hasher="md5"),
             staff,
             username,
@@ -181,6 +204,8 @@ class Database:
         value = self.value(
             "SELECT locked_until FROM django_twostep_userthrottle WHERE user_id = %s", user_id
         )
+        if isinstance(value, str):  # SQLite keeps datetimes as text
+            value = datetime.fromisoformat(value)
         return value.timestamp() if value is not None else None
 
     def wait_out_backoff(self, user_id: int, *, at_most: float) -> None:
@@ -303,9 +328,26 @@ class LiveServer:
 
 
 def start_server(
-    database: Database, directory: Path, *, name: str, workers: int, **overrides: str
+    database: Database,
+    directory: Path,
+    *,
+    name: str,
+    workers: int,
+    threads: int = 1,
+    **overrides: str,
 ) -> LiveServer:
-    """Serve the example project on a free port of 127.0.0.1 until :meth:`LiveServer.stop`."""
+    """Serve the example project on a free port of 127.0.0.1 until :meth:`LiveServer.stop`.
+
+    ``threads`` > 1: gthread workers with that many threads each (else sync workers).
+    """
+    worker_class = (
+        ["--worker-class=sync"]
+        if threads == 1
+        else [
+            "--worker-class=gthread",
+            f"--threads={threads}",
+        ]
+    )
     last_error = ""
     for attempt in range(3):
         port = free_port()
@@ -331,7 +373,7 @@ def start_server(
             "example_project.wsgi:application",
             f"--bind=127.0.0.1:{port}",
             f"--workers={workers}",
-            "--worker-class=sync",
+            *worker_class,
             "--preload",
             "--timeout=120",
             "--graceful-timeout=5",
