@@ -25,16 +25,18 @@ from html.parser import HTMLParser
 import pyotp
 import pytest
 from django.core import mail
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.utils import translation
 
 from django_twostep import flows
 from django_twostep.api.exceptions import error_object
+from django_twostep.clock import now as clock_now
 from django_twostep.errors import CATALOGUE, FlowError
 from django_twostep.flows import email as email_flows
 from django_twostep.flows.maintenance import reset_two_factor
 from django_twostep.models import TOTPDevice
 from django_twostep.testing import TEST_PASSWORD, current_code, login_verified, totp_for
+from django_twostep.views import busy_response
 from tests.po import LANGUAGES, PLACEHOLDER, messages
 from tests.test_translations import SAME_AS_ENGLISH
 
@@ -175,6 +177,7 @@ class Walk:
         self.policy_and_options(bob)
         self.api(bob)
         self.api_catalogue()
+        self.busy()
         self.alice_turns_off(alice, fresh)
         return self.pages
 
@@ -189,8 +192,9 @@ class Walk:
         alice = self.user(f"alice-{self.language}")
         enrollment = flows.begin_totp_setup(alice)
         activation = flows.activate_totp(alice, totp_for(enrollment.device).at(self.clock.time()))
-        email_flows.begin_email_setup(alice)
-        email_flows.confirm_email_setup(alice, mailed_code())
+        stepped_up = clock_now()  # a second method is added after step-up
+        email_flows.begin_email_setup(alice, verified_at=stepped_up)
+        email_flows.confirm_email_setup(alice, mailed_code(), verified_at=stepped_up)
         self.later(61)
         return alice, list(activation.recovery_codes)
 
@@ -297,6 +301,7 @@ class Walk:
         code = pyotp.TOTP(device.base32_key).at(self.clock.time())
         activated = client.post("/accounts/two-factor/totp/setup/", {"code": code}, follow=True)
         self.see("recovery codes: after set-up", activated)
+        self.see("disable: app only", client.get("/accounts/two-factor/totp/disable/"))
 
         self.see("e-mail set-up", client.get("/accounts/two-factor/email/setup/"))
         sent = client.post("/accounts/two-factor/email/setup/", {"send": "1"}, follow=True)
@@ -360,6 +365,8 @@ class Walk:
         )
         self.see("api: unknown method", bad_method, 400)
         self.see("api: a number", post("/auth/login", {"username": 5, "password": "x"}), 400)
+        too_long = post("/auth/login", credentials, HTTP_X_OTP="1" * 65)
+        self.see("api: header too long", too_long, 400)
         unknown_id = post("/auth/two-factor", {"two_factor_id": "nope", "code": "123456"})
         self.see("api: login expired", unknown_id, 401)
         wrong = {"two_factor_id": two_factor_id, "code": "000000x"}
@@ -414,6 +421,12 @@ class Walk:
         )
         self.see("api: step-up code wrong", wrong_code, 403)
         self.later(61)
+
+    def busy(self) -> None:
+        """The page a busy database answers with (a real lock: tests/test_busy_database.py)."""
+        request = RequestFactory().post("/accounts/login/")
+        with translation.override(self.language):
+            self.see("busy: try again", busy_response(request).render(), 503)
 
     def api_catalogue(self) -> None:
         """Every error of the catalogue, as the API would send it."""
