@@ -35,3 +35,23 @@ def match_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(TOTPDevice, "match", spy)
     return calls
+
+
+@pytest.fixture
+def erin(django_user_model, twostep_clock):
+    """A user whose only method is e-mail codes (the set-up mail already read)."""
+    from django.core import mail
+
+    from django_twostep.flows import email as email_flows
+    from django_twostep.testing import TEST_PASSWORD
+
+    from .pages import mailed_code
+
+    user = django_user_model.objects.create_user(
+        "erin", email="erin@example.com", password=TEST_PASSWORD
+    )
+    email_flows.begin_email_setup(user)
+    email_flows.confirm_email_setup(user, mailed_code())
+    twostep_clock.advance(60)  # past the resend interval
+    mail.outbox.clear()
+    return user

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
+from django.core import mail
 from django.urls import reverse
 
 from django_twostep.testing import TEST_PASSWORD
@@ -46,3 +47,8 @@ def assert_stays_on_site(location: str) -> None:
 def statements(captured) -> list[str]:
     """SQL statements from a CaptureQueriesContext, without transaction control."""
     return [q["sql"] for q in captured if not TRANSACTION_STATEMENTS.match(q["sql"])]
+
+
+def mailed_code() -> str:
+    """The code in the newest mail, as a person reads their mailbox."""
+    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)

@@ -37,6 +37,7 @@ from django_twostep.flows.maintenance import reset_two_factor
 from django_twostep.models import TOTPDevice
 from django_twostep.testing import TEST_PASSWORD, current_code, login_verified, totp_for
 from django_twostep.views import busy_response
+from tests.pages import mailed_code
 from tests.po import LANGUAGES, PLACEHOLDER, messages
 from tests.test_translations import SAME_AS_ENGLISH
 
@@ -123,10 +124,6 @@ def english_pattern(text: str) -> re.Pattern[str]:
     parts = PLACEHOLDER.split(text)
     body = r".{1,80}?".join(re.escape(" ".join(part.split())) for part in parts)
     return re.compile(rf"(?<![\w-]){body}(?![\w-])")
-
-
-def mailed_code() -> str:
-    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
 
 
 class Walk:

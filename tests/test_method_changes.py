@@ -10,7 +10,6 @@ tests/api/test_method_changes.py.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -20,30 +19,13 @@ from django.test import Client
 from django_twostep import clock, flows, state
 from django_twostep.flows import email as email_flows
 from django_twostep.models import EmailDevice, RecoveryCode, TOTPDevice
-from django_twostep.testing import TEST_PASSWORD, current_code, login_verified, totp_for
+from django_twostep.testing import current_code, login_verified, totp_for
 
-from .pages import error_codes, url
+from .pages import error_codes, mailed_code, url
 
 pytestmark = pytest.mark.django_db
 
 GRACE = 1800
-
-
-def mailed_code() -> str:
-    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
-
-
-@pytest.fixture
-def erin(django_user_model, twostep_clock):
-    """A user whose only method is e-mail."""
-    user = django_user_model.objects.create_user(
-        "erin", email="erin@example.com", password=TEST_PASSWORD
-    )
-    email_flows.begin_email_setup(user)
-    email_flows.confirm_email_setup(user, mailed_code())
-    twostep_clock.advance(60)  # past the resend interval
-    mail.outbox.clear()
-    return user
 
 
 @pytest.fixture

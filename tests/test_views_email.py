@@ -4,40 +4,21 @@ Codes are read from Django's test outbox, as a person reads their mailbox.
 """
 
 import logging
-import re
 
 import pytest
 from django.core import mail
 from django.test import Client
 
 from django_twostep import flows
-from django_twostep.flows import email as email_flows
-from django_twostep.testing import TEST_PASSWORD, login_verified
+from django_twostep.testing import login_verified
 
-from .pages import error_codes, page1, page2, url
+from .pages import error_codes, mailed_code, page1, page2, url
 
 pytestmark = pytest.mark.django_db
 
 
-def mailed_code() -> str:
-    return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
-
-
 def message_tags(response) -> list[str]:
     return [m.extra_tags for m in response.context["messages"]]
-
-
-@pytest.fixture
-def erin(django_user_model, twostep_clock):
-    """A user whose only method is e-mail."""
-    user = django_user_model.objects.create_user(
-        "erin", email="erin@example.com", password=TEST_PASSWORD
-    )
-    email_flows.begin_email_setup(user)
-    email_flows.confirm_email_setup(user, mailed_code())
-    twostep_clock.advance(60)
-    mail.outbox.clear()
-    return user
 
 
 def test_set_up_e_mail_codes_on_the_page(client, plain_user, twostep_clock):

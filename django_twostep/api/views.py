@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import authenticate
@@ -250,7 +251,7 @@ class AccountView(TwoStepAPIView):
             permissions.append(MethodChangeStepUp())
         return permissions
 
-    def verified_at(self) -> Any:
+    def verified_at(self) -> datetime | None:
         """When the token was last verified (a right ``X-MFA-Code`` sets it now)."""
         token = self.request.auth
         return token.verified_at if isinstance(token, ApiToken) else None
