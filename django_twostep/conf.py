@@ -88,6 +88,14 @@ class TwoStepSettings:
     EMAIL_CODE_MAX_ATTEMPTS: Setting[int] = Setting(
         5, "Wrong codes an e-mailed code survives before it stops working."
     )
+    METHODS: Setting[list[str]] = Setting(
+        [
+            "django_twostep.methods.totp.TOTPMethod",
+            "django_twostep.methods.email.EmailMethod",
+            "django_twostep.methods.recovery_codes.RecoveryCodesMethod",
+        ],
+        "Dotted paths of the method classes (docs/methods.md), in the order pages offer them.",
+    )
     ADAPTER: Setting[str] = Setting(
         "django_twostep.adapter.DefaultAdapter",
         "Dotted path of the adapter class: code delivery (e-mail, SMS...) and messages.",

@@ -56,6 +56,7 @@ from .forms import (
     StepUpForm,
 )
 from .http import origin_from_request
+from .methods import get_method
 from .redirects import REDIRECT_FIELD_NAME, requested_next_url, safe_next_url, url_with_next
 
 BUSY_TEMPLATE = "django_twostep/busy.html"
@@ -120,12 +121,15 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "recovery_codes_regenerated": _("New recovery codes made (the old ones stopped working)"),
 }
 
-METHOD_LABELS: dict[str, str | Promise] = {
-    "totp": _("authenticator app"),
-    "recovery_code": _("recovery code"),
-    "email": _("e-mail code"),
-    trust.TRUSTED_BROWSER_METHOD: _("trusted browser"),
-}
+TRUSTED_BROWSER_LABEL = _("trusted browser")
+
+
+def method_label(name: str) -> str | Promise:
+    """How the activity list names a method (the registry's label; the name if unknown)."""
+    if name == trust.TRUSTED_BROWSER_METHOD:
+        return TRUSTED_BROWSER_LABEL
+    method = get_method(name)
+    return method.label if method is not None else name
 
 
 # -- helpers ------------------------------------------------------------------------
@@ -535,7 +539,7 @@ class SettingsView(LoginRequiredMixin, TemplateView):
                     {
                         "event": event,
                         "label": EVENT_LABELS.get(event.event, event.event),
-                        "method": METHOD_LABELS.get(event.method, event.method),
+                        "method": method_label(event.method) if event.method else "",
                     }
                     for event in events.recent(user, limit=self.activity_limit)
                 ],

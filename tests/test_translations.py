@@ -196,10 +196,12 @@ def test_every_event_and_method_has_a_label():
     one missing would show its raw key (in English) in every language."""
     from django_twostep import signals, views
     from django_twostep.flows import trust
-    from django_twostep.flows.codes import METHODS
+    from django_twostep.methods import all_methods
 
     assert set(views.EVENT_LABELS) == set(signals.BY_EVENT)
-    assert set(views.METHOD_LABELS) == {*METHODS, trust.TRUSTED_BROWSER_METHOD}
+    for method in all_methods():
+        assert views.method_label(method.name) == method.label and method.label
+    assert views.method_label(trust.TRUSTED_BROWSER_METHOD) == views.TRUSTED_BROWSER_LABEL
 
 
 def test_a_site_catalog_in_locale_paths_changes_a_string(tmp_path):

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from ..flows.codes import MAX_CODE_LENGTH, METHODS
+from ..flows.codes import MAX_CODE_LENGTH
 from ..flows.tokens import MAX_TOKEN_LENGTH
+from ..methods.registry import method_names
 
 # Generous bounds that stop megabyte strings before they reach a hasher or the database.
 MAX_USERNAME_LENGTH = 254
@@ -24,7 +26,9 @@ MAX_ID_LENGTH = 200
 
 # DRF's message repeats the input; ours never does. DRF formats it with str.format,
 # so it must come out of format_lazy without braces.
-INVALID_METHOD = format_lazy(_("Must be one of: {choices}."), choices=", ".join(METHODS))
+INVALID_METHOD = format_lazy(
+    _("Must be one of: {choices}."), choices=lazy(lambda: ", ".join(method_names()), str)()
+)
 
 
 class StringField(serializers.CharField):
@@ -71,9 +75,17 @@ def _two_factor_id_field() -> StringField:
     )
 
 
+class MethodField(serializers.ChoiceField):
+    """A method name of ``TWOSTEP_METHODS``, read when each serializer is made
+    (DRF copies declared fields per instance, calling ``__init__`` again)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.pop("choices", None)
+        super().__init__(choices=method_names(), **kwargs)
+
+
 def _method_field(help_text: str) -> serializers.ChoiceField:
-    return serializers.ChoiceField(
-        choices=list(METHODS),
+    return MethodField(
         required=False,
         allow_null=True,
         help_text=help_text,

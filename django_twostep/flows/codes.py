@@ -11,7 +11,7 @@ does not count); the outcome updates the record in the same transaction.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -22,7 +22,8 @@ from django_otp.models import Device
 from .. import clock
 from ..conf import twostep_settings
 from ..errors import FlowError, Throttled, busy, database_busy
-from ..models import EmailDevice, RecoveryCodeDevice, TOTPDevice, UserThrottle
+from ..methods.registry import code_methods, method_of_device
+from ..models import UserThrottle
 from . import events
 from .events import Origin
 
@@ -35,7 +36,6 @@ _SEPARATORS = re.compile(r"[\s\-]+")
 RECOVERY_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 RECOVERY_CODE_LENGTH = 12  # 12 x 5 bits = 60 bits of entropy per code
 _CROCKFORD_ALIASES = str.maketrans({"o": "0", "i": "1", "l": "1"})
-METHODS = ("totp", "email", "recovery_code")
 
 
 def normalize_code(raw: object) -> str | None:
@@ -197,40 +197,26 @@ def match_code(
     code: str,
     methods: set[str] | None = None,
     *,
-    totp_devices: Iterable[TOTPDevice] | None = None,
+    devices: Mapping[str, Iterable[Device]] | None = None,
 ) -> Verification | None:
     """Use up ``code`` (normalised) if it is right for one of the user's methods.
 
-    Digits are tried as a TOTP code, then as the live e-mailed code (a wrong
-    one spends one of its tries); then any shape a recovery code can have
-    (ours, or one imported by ``twostep_import``). Must run inside
-    :func:`checked`; returns None for a wrong code. ``totp_devices``: the user's
-    active TOTP devices, when the caller has just read them.
+    The code methods of ``TWOSTEP_METHODS`` are tried in their order (by
+    default: TOTP, then the live e-mailed code, whose wrong try is spent, then
+    any shape a recovery code can have). Must run inside :func:`checked`;
+    returns None for a wrong code. ``methods`` narrows the names tried;
+    ``devices``: a method's active devices by name, when the caller has just
+    read them.
     """
-    if methods is None or "totp" in methods:
-        if totp_devices is None:
-            totp_devices = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True)
-        for device in totp_devices:
-            counter = device.match(code)
-            if counter is not None and device.consume_step(counter):
-                return Verification("totp", device)
-    if (methods is None or "email" in methods) and code.isascii() and code.isdigit():
-        email = (
-            EmailDevice.objects.filter(
-                user_id=user.pk, confirmed=True, code_expires_at__gt=clock.now()
-            )
-            .exclude(code_digest="")
-            .first()
-        )
-        if email is not None and email.consume_code(code):
-            return Verification("email", email)
-    if methods is None or "recovery_code" in methods:
-        candidates = recovery_code_candidates(code)
-        device = RecoveryCodeDevice.objects.filter(user_id=user.pk).first() if candidates else None
+    for method in code_methods():
+        if methods is not None and method.name not in methods:
+            continue
+        if not method.accepts(code):
+            continue
+        preloaded = devices.get(method.name) if devices else None
+        device = method.match(user, code, devices=preloaded)
         if device is not None:
-            for candidate in candidates:
-                if device.consume_code(candidate):
-                    return Verification("recovery_code", device)
+            return Verification(method.name, device)
     return None
 
 
@@ -264,14 +250,13 @@ def record_verification(
     events.record("verified", user, method=verification.method, origin=origin)
 
 
-_METHOD_OF_DEVICE = {TOTPDevice: "totp", EmailDevice: "email", RecoveryCodeDevice: "recovery_code"}
-
-
 def verify_device_code(device: Device, token: object) -> bool:
     """django-otp's ``Device.verify_token`` for our devices, under the same back-off."""
-    method = _METHOD_OF_DEVICE[type(device)]
+    method = method_of_device(device)
+    if method is None:  # its method is not configured (TWOSTEP_METHODS)
+        return False
     try:
-        verification = verify_second_factor(device.user, token, methods={method})
+        verification = verify_second_factor(device.user, token, methods={method.name})
     except FlowError:
         return False
     return verification.device.pk == device.pk

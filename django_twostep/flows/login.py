@@ -22,10 +22,10 @@ from django.utils.translation import gettext_lazy as _
 from .. import clock, crypto
 from ..conf import twostep_settings
 from ..errors import FlowError
+from ..methods.registry import method_names
 from ..models import Challenge, TOTPDevice, UserThrottle
 from . import events
 from .codes import (
-    METHODS,
     Verification,
     checked,
     lock_user,
@@ -189,7 +189,7 @@ def verify_login_code(
     challenge, so it completes one login only.
     """
     challenge_id = _check_id(challenge_id)
-    if method is not None and method not in METHODS:
+    if method is not None and method not in method_names():
         raise FlowError("validation_error", parameter="method")
     # Filled by lock(), which runs first inside checked()'s transaction.
     state: dict[str, Any] = {}
@@ -221,7 +221,8 @@ def verify_login_code(
             raise FlowError("two_factor_expired", parameter="two_factor_id")
         user = state["throttle"].user
         methods = {method} if method else None
-        verification = match_code(user, state["code"], methods, totp_devices=state["totp"])
+        preloaded = {"totp": state["totp"]} if state["totp"] is not None else None
+        verification = match_code(user, state["code"], methods, devices=preloaded)
         if verification is None:  # wrong: the attempt stays spent, the challenge usable
             Challenge.objects.filter(pk=state["pk"]).update(consumed_at=None)
         return verification

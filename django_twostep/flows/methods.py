@@ -8,17 +8,14 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import CharField, Value
 from django_otp.models import Device
 
-from ..models import (
-    Challenge,
-    EmailDevice,
-    RecoveryCode,
-    RecoveryCodeDevice,
-    TOTPDevice,
-    TrustedBrowser,
-)
+from ..methods.registry import primary_methods
+from ..models import Challenge, RecoveryCode, RecoveryCodeDevice, TrustedBrowser
 
-# Method name -> device model; recovery codes back the methods up and are not one.
-METHOD_MODELS: dict[str, type[Device]] = {"totp": TOTPDevice, "email": EmailDevice}
+
+def method_models() -> dict[str, type[Device]]:
+    """Method name -> device model, for the methods of ``TWOSTEP_METHODS`` that turn
+    two-step login on (recovery codes back them up and are not one)."""
+    return {method.name: method.device_model for method in primary_methods()}
 
 
 @dataclass(frozen=True)
@@ -38,21 +35,25 @@ def _device_flags(user: AbstractBaseUser, *, pending: bool = False) -> dict[str,
     its flag: about half the cost of building ``EXISTS`` annotations on the user.
     """
     states = [(True, "")] + ([(False, "_pending")] if pending else [])
+    models = method_models()
     parts = [
         model.objects.filter(user_id=user.pk, confirmed=confirmed).values_list(
             Value(name + suffix, output_field=CharField())
         )
-        for name, model in METHOD_MODELS.items()
+        for name, model in models.items()
         for confirmed, suffix in states
     ]
-    found = {flag for (flag,) in parts[0].union(*parts[1:], all=True)}
-    return {name + suffix: name + suffix in found for name in METHOD_MODELS for _, suffix in states}
+    if not parts:
+        return {}
+    query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    found = {flag for (flag,) in query}
+    return {name + suffix: name + suffix in found for name in models for _, suffix in states}
 
 
 def active_methods(user: AbstractBaseUser) -> list[str]:
     """Names of the user's active methods, e.g. ``["totp", "email"]`` (one query)."""
     flags = _device_flags(user)
-    return [name for name in METHOD_MODELS if flags[name]]
+    return [name for name in method_models() if flags[name]]
 
 
 def has_two_factor(user: AbstractBaseUser) -> bool:
@@ -61,10 +62,10 @@ def has_two_factor(user: AbstractBaseUser) -> bool:
 
 def two_factor_state(user: AbstractBaseUser) -> TwoFactorState:
     flags = _device_flags(user, pending=True)
-    methods = [name for name in METHOD_MODELS if flags[name]]
+    methods = [name for name in method_models() if flags[name]]
     return TwoFactorState(
         enabled=bool(methods),
-        pending=any(flags[f"{name}_pending"] for name in METHOD_MODELS),
+        pending=any(flags[f"{name}_pending"] for name in method_models()),
         methods=methods,
         recovery_codes_remaining=recovery_codes_remaining(user),
     )
@@ -74,7 +75,7 @@ def active_devices(user: AbstractBaseUser) -> list[Device]:
     """The user's confirmed method devices."""
     return [
         device
-        for model in METHOD_MODELS.values()
+        for model in method_models().values()
         for device in model.objects.filter(user_id=user.pk, confirmed=True)
     ]
 

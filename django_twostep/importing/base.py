@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from ..flows.codes import as_imported_code, normalize_code
-from ..flows.methods import METHOD_MODELS
+from ..flows.methods import method_models
 from ..flows.recovery import store_recovery_codes
 from ..models import TOTPDevice
 
@@ -132,7 +132,7 @@ def apply_plans(plans: dict[Any, UserPlan], report: ImportReport) -> None:
     # All of them rather than an IN over every plan: no parameter limit to hit.
     enrolled = {
         user_id
-        for model in METHOD_MODELS.values()
+        for model in method_models().values()
         for user_id in model.objects.filter(confirmed=True).values_list("user_id", flat=True)
     }
     for user_id in sorted(plans):
