@@ -13,9 +13,14 @@ The HTML report (``include_html`` e-mails, DEBUG pages) also shows every
 frame's local variables, where a code or password travels through Django's
 forms, DRF's parsed data and our flows. The filter hides any local whose
 value shows one of the request's secrets: its sensitive POST parameters, the
-API's sensitive JSON fields (:func:`remember_secrets`), the code headers, the
-bearer token, the trusted-browser cookie (as sent, and as a code is
-normalised before it is checked).
+API's sensitive JSON fields (:func:`remember_secrets`), the pending login's
+challenge id (noted by :mod:`django_twostep.state` when it stores or reads
+it), the code headers, the bearer token, the trusted-browser cookie (as sent,
+and as a code is normalised before it is checked).
+
+This module is HTTP glue shared by the pages and the API, so it imports
+neither: what only one face knows (the session, the API's body) is handed in
+through :func:`remember_secrets` and :func:`remember_secret_values`.
 """
 
 from __future__ import annotations
@@ -30,12 +35,12 @@ from urllib.parse import quote_plus
 from django.http import HttpRequest
 from django.views.debug import SafeExceptionReporterFilter, get_exception_reporter_filter
 
-from . import state
 from .flows.codes import normalize_code, recovery_code_candidates
+from .http import TRUSTED_COOKIE_NAME
 
 # request.META keys of the headers that carry codes: X-OTP, X-MFA-Code.
 SENSITIVE_META = re.compile(r"^HTTP_X_(OTP|MFA_CODE)$", re.I)
-SENSITIVE_COOKIES = frozenset({state.TRUSTED_COOKIE_NAME})
+SENSITIVE_COOKIES = frozenset({TRUSTED_COOKIE_NAME})
 # Shorter values are not looked for in frame variables (a code has 6 digits).
 _MIN_SECRET_LENGTH = 4
 # How deep containers are searched before their repr() is.
@@ -48,7 +53,12 @@ _SECRETS_ATTRIBUTE = "_twostep_report_secrets"
 def remember_secrets(request: HttpRequest, data: Mapping[str, Any], fields: Iterable[str]) -> None:
     """Note the values of ``fields`` in a body parsed apart from ``request.POST``
     (the API's JSON), so that error reports hide them too."""
-    values = [data[field] for field in fields if field in data]
+    remember_secret_values(request, [data[field] for field in fields if field in data])
+
+
+def remember_secret_values(request: HttpRequest, values: Iterable[object]) -> None:
+    """Note secret ``values`` that ``request`` handles without sending them (the pending
+    login's challenge id, kept sealed in the session), so that error reports hide them too."""
     setattr(request, _SECRETS_ATTRIBUTE, [*getattr(request, _SECRETS_ATTRIBUTE, ()), *values])
 
 
@@ -64,17 +74,11 @@ def request_secrets(request: HttpRequest) -> set[str]:
         for name in post:
             if sensitive == "__ALL__" or name in sensitive:
                 raw.extend(post.getlist(name))
-    raw.extend(getattr(request, _SECRETS_ATTRIBUTE, ()))  # JSON bodies, see remember_secrets
+    # JSON bodies and the pending login's challenge id, see remember_secrets.
+    raw.extend(getattr(request, _SECRETS_ATTRIBUTE, ()))
     raw.extend(value for key, value in request.META.items() if SENSITIVE_META.match(str(key)))
     raw.append(request.META.get("HTTP_AUTHORIZATION", "").partition(" ")[2])
     raw.extend(request.COOKIES.get(name, "").split(":")[0] for name in SENSITIVE_COOKIES)
-    if getattr(request, "session", None) is not None:
-        try:
-            pending = state.pending_login(request)
-        except Exception:  # an unreadable session: nothing to take from it
-            pending = None
-        if pending is not None:  # with a code, it completes the login through the API
-            raw.append(pending.challenge_id)
     found: set[str] = set()
     for value in raw:
         if not isinstance(value, str):

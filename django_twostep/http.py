@@ -6,6 +6,10 @@ from django.http import HttpRequest
 
 from .flows.events import Origin
 
+# The trusted-browser cookie: set and read by the pages (:mod:`django_twostep.state`),
+# hidden from error reports by :mod:`django_twostep.debug`, which must not import the pages.
+TRUSTED_COOKIE_NAME = "twostep_trusted"
+
 
 def origin_from_request(request: HttpRequest) -> Origin:
     """Where a request came from, for security events.

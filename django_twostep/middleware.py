@@ -39,9 +39,9 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import NoReverseMatch, ResolverMatch, reverse
 from django.utils.functional import LazyObject, SimpleLazyObject, empty
-from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
+from . import state
 from .flows.methods import has_two_factor
 from .flows.policy import is_required
 from .redirects import safe_next_url, url_with_next
@@ -64,12 +64,12 @@ def _session_device(request: HttpRequest, user: Any) -> Device | None:
     """
     if not user.is_authenticated:
         return None
-    persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+    persistent_id = state.verified_device_id(request)
     device = Device.from_persistent_id(persistent_id) if persistent_id else None
     if device is not None and (device.user_id != user.pk or not device.confirmed):
         device = None
-    if device is None and DEVICE_ID_SESSION_KEY in request.session:
-        del request.session[DEVICE_ID_SESSION_KEY]
+    if device is None:
+        state.forget_verified_device(request)
     return device
 
 

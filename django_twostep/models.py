@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hmac
 import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,38 @@ EMAIL_CODE_PURPOSE = "email-code"
 # Longest back-off exponent: 2^30 s is 34 years, and bigger numbers would
 # overflow datetime arithmetic.
 _MAX_BACKOFF_EXPONENT = 30
+
+
+# -- django-otp's verify_token, checked by the flows ---------------------------------------
+
+TokenVerifier = Callable[[Device, Any], bool]
+
+_token_verifier: TokenVerifier | None = None
+
+
+def set_token_verifier(verifier: TokenVerifier | None) -> None:
+    """Register the function that checks a code for our devices' ``verify_token``.
+
+    django-otp calls ``device.verify_token(token)``; the answer must come from
+    the same checked path as our own logins (the method still configured, the
+    per-user back-off, single use, security events), which lives in
+    :mod:`django_twostep.flows`. The flows import these models, so the models
+    must never import the flows (the layering contracts in ``pyproject.toml``
+    check it): the check is handed down instead.
+    :meth:`~django_twostep.apps.TwoStepConfig.ready` registers
+    :func:`django_twostep.flows.codes.verify_device_code`. ``None`` unregisters.
+    """
+    global _token_verifier
+    _token_verifier = verifier
+
+
+def _verify_token(device: Device, token: Any) -> bool:
+    """``verify_token`` of every device here: the registered check, or False without one
+    (the app not ready: no code is accepted unchecked)."""
+    verifier = _token_verifier
+    if verifier is None:
+        return False
+    return bool(verifier(device, token))
 
 
 class TOTPDevice(TimestampMixin, Device):
@@ -148,9 +181,7 @@ class TOTPDevice(TimestampMixin, Device):
 
     def verify_token(self, token: Any) -> bool:
         """django-otp's entry point; runs the same checked path as our flows."""
-        from .flows import verify_device_code
-
-        return verify_device_code(self, token)
+        return _verify_token(self, token)
 
 
 class EmailDevice(TimestampMixin, Device):
@@ -215,9 +246,7 @@ class EmailDevice(TimestampMixin, Device):
 
     def verify_token(self, token: Any) -> bool:
         """django-otp's entry point; runs the same checked path as our flows."""
-        from .flows import verify_device_code
-
-        return verify_device_code(self, token)
+        return _verify_token(self, token)
 
 
 class EmailSend(models.Model):
@@ -272,9 +301,7 @@ class RecoveryCodeDevice(TimestampMixin, Device):
 
     def verify_token(self, token: Any) -> bool:
         """django-otp's entry point; runs the same checked path as our flows."""
-        from .flows import verify_device_code
-
-        return verify_device_code(self, token)
+        return _verify_token(self, token)
 
 
 class RecoveryCode(models.Model):

@@ -8,10 +8,17 @@ What is kept, under keys starting with ``_twostep_``:
 - when this session last passed a second factor (step-up);
 - recovery codes generated a moment ago, sealed, until they have been shown
   and saved;
-- a one-shot notice for page 1 (why the user is back there).
+- a one-shot notice for page 1 (why the user is back there);
+- django-otp's reference to the device that verified the session (read and,
+  when stale, dropped for :mod:`django_twostep.middleware`).
 
 The trusted-browser cookie is read and written here too, so every piece of
 browser state lives in one place.
+
+The pending login's challenge id is handed to :mod:`django_twostep.debug`
+whenever it is stored or read, so that error reports hide it (with a code, it
+completes the login through the API); :mod:`~django_twostep.debug` is shared
+with the API and does not import this module.
 """
 
 from __future__ import annotations
@@ -23,8 +30,10 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
 
-from . import clock, crypto
+from . import clock, crypto, debug
+from .http import TRUSTED_COOKIE_NAME
 
 PENDING_KEY = "_twostep_pending"
 VERIFIED_AT_KEY = "_twostep_verified_at"
@@ -37,7 +46,6 @@ _CODES_PURPOSE = "session-recovery-codes"
 # New recovery codes stay available (page and download) this long at most.
 FRESH_CODES_TTL = 600
 
-TRUSTED_COOKIE_NAME = "twostep_trusted"
 _TRUSTED_COOKIE_SALT = "django_twostep.trusted-browser"
 
 
@@ -79,6 +87,7 @@ def start_pending_login(
 
     A browser without a session yet gets a new key anyway when this is saved.
     """
+    debug.remember_secret_values(request, [challenge_id])
     if request.session.session_key is not None:
         request.session.cycle_key()
     request.session[PENDING_KEY] = {
@@ -99,6 +108,7 @@ def pending_login(request: HttpRequest) -> PendingLoginState | None:
         challenge_id = crypto.decrypt(str(data["id"]), purpose=_PENDING_PURPOSE).decode()
     except (KeyError, crypto.DecryptionError, UnicodeDecodeError):
         return None
+    debug.remember_secret_values(request, [challenge_id])
     return PendingLoginState(
         challenge_id=challenge_id,
         backend=str(data.get("backend") or ""),
@@ -138,6 +148,22 @@ def verified_at(request: HttpRequest) -> datetime | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return datetime.fromtimestamp(value, tz=UTC)
+
+
+# -- django-otp's verified device ---------------------------------------------------------
+
+
+def verified_device_id(request: HttpRequest) -> str | None:
+    """The persistent id of the device ``django_otp.login`` marked this session verified
+    with, or None (the middleware checks it is still the user's and confirmed)."""
+    value = request.session.get(DEVICE_ID_SESSION_KEY)
+    return value if isinstance(value, str) and value else None
+
+
+def forget_verified_device(request: HttpRequest) -> None:
+    """Drop a stale device reference (reading alone does not mark the session modified)."""
+    if DEVICE_ID_SESSION_KEY in request.session:
+        del request.session[DEVICE_ID_SESSION_KEY]
 
 
 # -- recovery codes just generated ----------------------------------------------------
