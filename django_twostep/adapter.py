@@ -35,6 +35,11 @@ class DefaultAdapter:
     text_template = "django_twostep/email/code_message.txt"
     html_template = "django_twostep/email/code_message.html"
 
+    def login_allowed(self, user: AbstractBaseUser) -> bool:
+        """Whether a user whose password is right may log in, on the pages and the API
+        alike (default: active users). Refused users get ``invalid_credentials``."""
+        return bool(getattr(user, "is_active", True))
+
     def get_issuer(self) -> str:
         return twostep_settings.ISSUER
 

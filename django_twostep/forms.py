@@ -18,15 +18,15 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.functional import Promise
-from django.utils.text import capfirst
+from django.utils.text import capfirst, get_text_list
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from . import flows
 from .errors import CATALOGUE, FlowError
 from .flows import MAX_CODE_LENGTH
-from .flows import email as email_flows
 from .flows.events import Origin
+from .methods import Method, backup_method, get_method, primary_methods
 
 
 def flow_validation_error(error: FlowError) -> ValidationError:
@@ -79,16 +79,13 @@ class LoginForm(forms.Form):
         password = cleaned.get("password")
         if username is not None and password:
             user = authenticate(self.request, username=username, password=password)
-            if user is None or not self.login_allowed(user):
+            try:
+                self.user_cache = flows.check_login_allowed(user)
+            except FlowError:
                 raise ValidationError(
                     self.error_messages["invalid_credentials"], code="invalid_credentials"
-                )
-            self.user_cache = user
+                ) from None
         return cleaned
-
-    def login_allowed(self, user: AbstractBaseUser) -> bool:
-        """Whether a user whose password is right may log in (hook; default: active users)."""
-        return bool(getattr(user, "is_active", True))
 
     def get_user(self) -> AbstractBaseUser:
         assert self.user_cache is not None
@@ -103,6 +100,12 @@ class CodeInput(forms.TextInput):
         return super().get_context(name, None, attrs)
 
 
+def either_of(methods: list[Method]) -> str:
+    """The methods' codes as one sentence: "A code from your app or one we e-mailed to you."."""
+    phrases = [str(method.code_phrase or method.label) for method in methods]
+    return capfirst(get_text_list(phrases, _("or"))) + "." if phrases else ""
+
+
 class CodeForm(forms.Form):
     """A form with a ``code`` field that one flow checks (see :meth:`verify`).
 
@@ -113,11 +116,6 @@ class CodeForm(forms.Form):
     code = forms.CharField(
         label=_("Code"), max_length=MAX_CODE_LENGTH, strip=True, widget=CodeInput
     )
-
-    totp_help_text = _("The 6-digit code your authenticator app shows now.")
-    email_help_text = _("The 6-digit code we e-mailed to you.")
-    any_help_text = _("The 6-digit code your authenticator app shows now, or the one we e-mailed.")
-    recovery_help_text = _("One of your recovery codes, such as abcd-efgh-jkmn.")
 
     def __init__(
         self,
@@ -146,20 +144,30 @@ class CodeForm(forms.Form):
             "autofocus": True,
             "class": "twostep-code",
         }
-        if recovery:
-            field.label = _("Recovery code")
-            field.help_text = self.recovery_help_text
+        backup = backup_method()
+        if recovery and backup is not None:
+            field.label = capfirst(backup.label)
+            field.help_text = backup.code_help_text or ""
             attrs["inputmode"] = "text"
         else:
-            field.help_text = self.help_text_for(methods or ["totp"])
+            field.help_text = self.help_text_for(methods or [])
             attrs["inputmode"] = "numeric"
         field.widget.attrs.update(attrs)
 
+    @staticmethod
+    def code_methods_of(methods: list[str]) -> list[Method]:
+        """The methods of ``methods`` whose codes go in the field (the first primary
+        method of ``TWOSTEP_METHODS`` when there are none: a set-up page's field)."""
+        found = [m for m in map(get_method, methods) if m and m.kind == "code" and not m.backup]
+        return found or [m for m in primary_methods() if m.kind == "code"][:1]
+
     def help_text_for(self, methods: list[str]) -> str | Promise:
-        """The code field's help for a user with ``methods``."""
-        if "email" not in methods:
-            return self.totp_help_text
-        return self.any_help_text if "totp" in methods else self.email_help_text
+        """The code field's help for a user with ``methods``: the method's own help, or
+        for several, "A code from your authenticator app or one we e-mailed to you."."""
+        found = self.code_methods_of(methods)
+        if len(found) == 1:
+            return found[0].code_help_text or capfirst(found[0].label)
+        return either_of(found)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -209,59 +217,9 @@ class LoginCodeForm(CodeForm):
         return flows.verify_login_code(self.challenge_id, code, origin=self.origin)
 
 
-class ActivateTOTPForm(CodeForm):
-    """The first code from the app activates the pending TOTP device."""
-
-    def verify(self, code: str) -> flows.Activation:
-        assert self.user is not None
-        return flows.activate_totp(
-            self.user, code, verified_at=self.verified_at, origin=self.origin
-        )
-
-
-class DisableTOTPForm(CodeForm):
-    """A current code of any active method, or a recovery code, turns the
-    authenticator app off."""
-
-    totp_help_text = _("A code from your authenticator app, or one of your recovery codes.")
-    any_help_text = _(
-        "A code from your authenticator app, one we e-mailed to you, or one of your recovery codes."
-    )
-
-    def help_text_for(self, methods: list[str]) -> str | Promise:
-        return self.any_help_text if "email" in methods else self.totp_help_text
-
-    def verify(self, code: str) -> bool:
-        assert self.user is not None
-        flows.disable_totp(self.user, code, origin=self.origin)
-        return True
-
-
 class StepUpForm(CodeForm):
     """Step-up: any current code of the user's methods, or a recovery code."""
 
     def verify(self, code: str) -> flows.Verification:
         assert self.user is not None
         return flows.verify_second_factor(self.user, code, origin=self.origin)
-
-
-class ConfirmEmailForm(CodeForm):
-    """The code e-mailed at set-up confirms the address and turns the e-mail method on."""
-
-    def help_text_for(self, methods: list[str]) -> str | Promise:
-        return self.email_help_text
-
-    def verify(self, code: str) -> flows.Activation:
-        assert self.user is not None
-        return email_flows.confirm_email_setup(
-            self.user, code, verified_at=self.verified_at, origin=self.origin
-        )
-
-
-class RegenerateRecoveryCodesForm(forms.Form):
-    """Confirmation that the old recovery codes may stop working."""
-
-    confirm = forms.BooleanField(
-        label=_("I understand that my current recovery codes will stop working."),
-        required=True,
-    )

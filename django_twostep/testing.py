@@ -24,6 +24,7 @@ from django.test import Client
 from django.urls import reverse
 
 from . import clock, flows, state
+from .methods.totp import flows as totp_flows
 from .models import TOTPDevice
 
 TEST_PASSWORD = "correct horse battery staple"
@@ -75,8 +76,8 @@ def enroll_totp(user: AbstractBaseUser) -> TOTPDevice:
     A user who has another method already is taken to have just stepped up.
     """
     now = clock.now()
-    enrollment = flows.begin_totp_setup(user, verified_at=now)
-    flows.activate_totp(user, totp_for(enrollment.device).at(clock.time()), verified_at=now)
+    enrollment = totp_flows.begin_totp_setup(user, verified_at=now)
+    totp_flows.activate_totp(user, totp_for(enrollment.device).at(clock.time()), verified_at=now)
     return TOTPDevice.objects.get(pk=enrollment.device.pk)
 
 

@@ -1,35 +1,32 @@
 """The pages, namespace ``twostep``.
 
-Include them with ``path("accounts/", include("django_twostep.urls"))``.
+Include them with ``path("accounts/", include("django_twostep.urls"))``. The
+shared pages are listed here; each method of ``TWOSTEP_METHODS`` adds its own
+(its ``urls`` module), under the same namespace.
 """
 
-from django.urls import path
+from django.urls import include, path
 
-from . import views
+from .methods import all_methods
+from .views import account, login, step_up
 
 app_name = "twostep"
 
 urlpatterns = [
-    path("login/", views.LoginView.as_view(), name="login"),
-    path("login/code/", views.LoginCodeView.as_view(), name="login-code"),
-    path("login/code/email/", views.LoginEmailCodeView.as_view(), name="login-code-email"),
-    path("logout/", views.LogoutView.as_view(), name="logout"),
-    path("two-factor/", views.SettingsView.as_view(), name="settings"),
-    path("two-factor/totp/setup/", views.TOTPSetupView.as_view(), name="totp-setup"),
-    path("two-factor/totp/setup/qr.png", views.TOTPQRCodeView.as_view(), name="totp-qr"),
-    path("two-factor/totp/disable/", views.TOTPDisableView.as_view(), name="totp-disable"),
-    path("two-factor/recovery-codes/", views.RecoveryCodesView.as_view(), name="recovery-codes"),
-    path(
-        "two-factor/recovery-codes/download/",
-        views.RecoveryCodesDownloadView.as_view(),
-        name="recovery-codes-download",
-    ),
+    path("login/", login.LoginView.as_view(), name="login"),
+    path("login/code/", login.LoginCodeView.as_view(), name="login-code"),
+    path("logout/", login.LogoutView.as_view(), name="logout"),
+    path("two-factor/", account.SettingsView.as_view(), name="settings"),
     path(
         "two-factor/trusted-browsers/forget/",
-        views.ForgetTrustedBrowsersView.as_view(),
+        account.ForgetTrustedBrowsersView.as_view(),
         name="trusted-browsers-forget",
     ),
-    path("two-factor/email/setup/", views.EmailSetupView.as_view(), name="email-setup"),
-    path("two-factor/verify/", views.VerifyView.as_view(), name="verify"),
-    path("two-factor/verify/email/", views.VerifyEmailCodeView.as_view(), name="verify-email"),
+    path(
+        "two-factor/methods/<str:name>/remove/",
+        account.MethodRemoveView.as_view(),
+        name="method-remove",
+    ),
+    path("two-factor/verify/", step_up.VerifyView.as_view(), name="verify"),
+    *(path("", include(method.urls)) for method in all_methods() if method.urls),
 ]

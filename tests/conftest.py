@@ -42,7 +42,7 @@ def erin(django_user_model, twostep_clock):
     """A user whose only method is e-mail codes (the set-up mail already read)."""
     from django.core import mail
 
-    from django_twostep.flows import email as email_flows
+    from django_twostep.methods.email import flows as email_flows
     from django_twostep.testing import TEST_PASSWORD
 
     from .pages import mailed_code

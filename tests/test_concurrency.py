@@ -12,6 +12,7 @@ from django.db import connection
 
 from django_twostep import clock, flows
 from django_twostep.errors import FlowError, Throttled
+from django_twostep.methods.recovery_codes import flows as recovery_flows
 from django_twostep.models import RecoveryCodeDevice, TOTPDevice, UserThrottle
 from django_twostep.testing import current_code, wrong_code
 
@@ -55,7 +56,7 @@ def test_conditional_update_alone_stops_replay(totp_user, twostep_clock):
 
 
 def test_recovery_code_raced_works_once(totp_user):
-    code = flows.generate_recovery_codes(totp_user)[0]
+    code = recovery_flows.generate_recovery_codes(totp_user)[0]
     normalized = code.replace("-", "")
     device = RecoveryCodeDevice.objects.get(user=totp_user)
     results = race(lambda: RecoveryCodeDevice.objects.get(pk=device.pk).consume_code(normalized))
@@ -77,7 +78,7 @@ def test_parallel_wrong_codes_count_once_before_the_backoff_bites(totp_user, two
 def test_parallel_email_sends_pass_the_limit_once(django_user_model, twostep_clock):
     from django.core import mail
 
-    from django_twostep.flows import email as email_flows
+    from django_twostep.methods.email import flows as email_flows
 
     user = django_user_model.objects.create_user("racer", email="r@example.com", password="pw")
     results = race(lambda: email_flows.begin_email_setup(user))
@@ -92,7 +93,7 @@ def test_emailed_code_raced_works_once(django_user_model, twostep_clock):
 
     from django.core import mail
 
-    from django_twostep.flows import email as email_flows
+    from django_twostep.methods.email import flows as email_flows
     from django_twostep.models import EmailDevice
 
     user = django_user_model.objects.create_user("racer2", email="r2@example.com", password="pw")
@@ -203,14 +204,14 @@ def test_removing_a_method_during_a_login_code_check_does_not_deadlock(
 
     from django.core import mail
 
-    from django_twostep.flows import email as email_flows
     from django_twostep.flows import login as login_flows
-    from django_twostep.flows import totp as totp_flows
+    from django_twostep.methods.email import flows as email_flows
+    from django_twostep.methods.totp import flows as totp_flows
 
     def emailed_code():
         return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
 
-    recovery = flows.generate_recovery_codes(totp_user)
+    recovery = recovery_flows.generate_recovery_codes(totp_user)
     stepped_up = clock.now()  # a second method, and its removal, after step-up
     if method == "email":
         email_flows.begin_email_setup(totp_user, verified_at=stepped_up)

@@ -10,7 +10,8 @@ from django.core import mail
 from django_twostep import clock, flows
 from django_twostep.adapter import DefaultAdapter
 from django_twostep.errors import FlowError
-from django_twostep.flows import email as email_flows
+from django_twostep.methods.email import flows as email_flows
+from django_twostep.methods.totp import flows as totp_flows
 from django_twostep.models import EmailDevice
 from django_twostep.testing import current_code
 
@@ -168,7 +169,7 @@ def test_totp_and_email_side_by_side(totp_user, twostep_clock):
     email_flows.send_step_up_code(totp_user)
     assert flows.verify_second_factor(totp_user, last_code()).method == "email"
     assert flows.verify_second_factor(totp_user, current_code(totp_user)).method == "totp"
-    flows.disable_totp(totp_user, current_code(totp_user, offset_steps=1))
+    totp_flows.disable_totp(totp_user, current_code(totp_user, offset_steps=1))
     assert flows.active_methods(totp_user) == ["email"]
     assert flows.recovery_codes_remaining(totp_user) == 10  # a method remains
     email_flows.remove_email_method(totp_user, verified_at=clock.now())

@@ -32,12 +32,14 @@ from django_twostep import flows
 from django_twostep.api.exceptions import error_object
 from django_twostep.clock import now as clock_now
 from django_twostep.errors import CATALOGUE, FlowError
-from django_twostep.flows import email as email_flows
 from django_twostep.flows.maintenance import reset_two_factor
+from django_twostep.methods.email import flows as email_flows
+from django_twostep.methods.totp import flows as totp_flows
 from django_twostep.models import TOTPDevice
 from django_twostep.testing import TEST_PASSWORD, current_code, login_verified, totp_for
 from django_twostep.views import busy_response
 from tests.pages import mailed_code
+from tests.plugin_method import WITH_PIN, give_pin
 from tests.po import LANGUAGES, PLACEHOLDER, messages
 from tests.test_translations import SAME_AS_ENGLISH
 
@@ -75,7 +77,8 @@ ADMIN_ONLY = {
 }
 
 # Texts that read the same in every language because they are data, not words.
-DATA = re.compile(r"alice|bob|erin|nora|sam|example\.com|testserver|django-twostep demo")
+# PIN: the label of the test-only method (tests/plugin_method.py), not a package string.
+DATA = re.compile(r"alice|bob|erin|nora|sam|\bPIN\b|example\.com|testserver|django-twostep demo")
 
 
 class VisibleText(HTMLParser):
@@ -171,6 +174,7 @@ class Walk:
         fresh = self.alice_manages(alice)
         bob = self.bob_sets_up()
         self.email_only()
+        self.plugged_in()
         self.policy_and_options(bob)
         self.api(bob)
         self.api_catalogue()
@@ -187,8 +191,10 @@ class Walk:
     def alice(self):
         """A user with an authenticator app and e-mail codes."""
         alice = self.user(f"alice-{self.language}")
-        enrollment = flows.begin_totp_setup(alice)
-        activation = flows.activate_totp(alice, totp_for(enrollment.device).at(self.clock.time()))
+        enrollment = totp_flows.begin_totp_setup(alice)
+        activation = totp_flows.activate_totp(
+            alice, totp_for(enrollment.device).at(self.clock.time())
+        )
         stepped_up = clock_now()  # a second method is added after step-up
         email_flows.begin_email_setup(alice, verified_at=stepped_up)
         email_flows.confirm_email_setup(alice, mailed_code(), verified_at=stepped_up)
@@ -294,7 +300,7 @@ class Walk:
         restart = client.post("/accounts/two-factor/totp/setup/", {"restart": "1"}, follow=True)
         self.see("totp set-up: a new key", restart)
         self.later(2)
-        device = flows.pending_totp(bob).device
+        device = totp_flows.pending_totp(bob).device
         code = pyotp.TOTP(device.base32_key).at(self.clock.time())
         activated = client.post("/accounts/two-factor/totp/setup/", {"code": code}, follow=True)
         self.see("recovery codes: after set-up", activated)
@@ -331,8 +337,27 @@ class Walk:
         client = self.client()
         self.page1(client, erin)
         self.see("page 2: e-mail only", client.get("/accounts/login/code/"))
+        recovery = client.get("/accounts/login/code/?method=recovery")
+        self.see("page 2: e-mail only, recovery code", recovery)
         verified = login_verified(self.client(), erin)
         self.see("verify: e-mail only", verified.get("/accounts/two-factor/verify/"))
+
+    def plugged_in(self) -> None:
+        """A method of the site's own (the test-only PIN): the shared templates show it."""
+        pat = self.user(f"pat-{self.language}")
+        give_pin(pat, "48151623")
+        with override_settings(TWOSTEP_METHODS=WITH_PIN):
+            client = self.client()
+            self.page1(client, pat)
+            self.see("page 2: a plugged-in method", client.get("/accounts/login/code/"))
+            recovery = client.get("/accounts/login/code/?method=recovery")
+            self.see("page 2: a plugged-in method, recovery code", recovery)
+            verified = login_verified(self.client(), pat)
+            self.see("verify: a plugged-in method", verified.get("/accounts/two-factor/verify/"))
+            self.see("settings: a plugged-in method", verified.get("/accounts/two-factor/"))
+            remove = "/accounts/two-factor/methods/pin/remove/"
+            self.see("remove a plugged-in method", verified.get(remove))
+            self.see("settings: method removed", verified.post(remove, follow=True))
 
     def policy_and_options(self, bob) -> None:
         sam = self.user(f"sam-{self.language}", is_staff=True)

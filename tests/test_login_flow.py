@@ -6,6 +6,8 @@ import pytest
 
 from django_twostep import flows
 from django_twostep.errors import FlowError, Throttled
+from django_twostep.methods.recovery_codes import flows as recovery_flows
+from django_twostep.methods.totp import flows as totp_flows
 from django_twostep.models import Challenge, SecurityEvent
 from django_twostep.testing import current_code, wrong_code
 
@@ -40,13 +42,13 @@ def test_right_code_completes_the_login_once(pending, totp_user, twostep_clock):
 
 
 def test_recovery_code_completes_a_login(pending, totp_user):
-    code = flows.generate_recovery_codes(totp_user)[0]
+    code = recovery_flows.generate_recovery_codes(totp_user)[0]
     assert flows.verify_login_code(pending.id, code).verification.method == "recovery_code"
     assert SecurityEvent.objects.filter(event="recovery_code_used", user=totp_user).exists()
 
 
 def test_method_narrows_the_check(pending, totp_user):
-    code = flows.generate_recovery_codes(totp_user)[0]
+    code = recovery_flows.generate_recovery_codes(totp_user)[0]
     with pytest.raises(FlowError) as error:
         flows.verify_login_code(pending.id, code, method="totp")
     assert error.value.code == "invalid_code"
@@ -103,8 +105,8 @@ def test_password_change_kills_the_challenge(pending, totp_user):
 
 
 def test_two_factor_change_kills_the_challenge(pending, totp_user):
-    flows.generate_recovery_codes(totp_user)
-    flows.disable_totp(totp_user, current_code(totp_user))
+    recovery_flows.generate_recovery_codes(totp_user)
+    totp_flows.disable_totp(totp_user, current_code(totp_user))
     with pytest.raises(FlowError) as error:
         flows.verify_login_code(pending.id, "123456")
     assert error.value.code == "two_factor_expired"

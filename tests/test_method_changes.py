@@ -17,7 +17,8 @@ from django.core import mail
 from django.test import Client
 
 from django_twostep import clock, flows, state
-from django_twostep.flows import email as email_flows
+from django_twostep.methods.email import flows as email_flows
+from django_twostep.methods.totp import flows as totp_flows
 from django_twostep.models import EmailDevice, RecoveryCode, TOTPDevice
 from django_twostep.testing import current_code, login_verified, totp_for
 
@@ -108,7 +109,7 @@ def test_the_staff_admin_bypass_is_gone(staff_erin, twostep_clock):
     # The set-up page refuses to show a secret to this session...
     assert_sent_to_step_up(client.get(url("totp-setup")), url("totp-setup"))
     # ...and a secret begun elsewhere (by the owner, say) cannot be activated by it.
-    enrollment = flows.begin_totp_setup(staff_erin, verified_at=clock.now())
+    enrollment = totp_flows.begin_totp_setup(staff_erin, verified_at=clock.now())
     code = totp_for(enrollment.device).at(clock.time())
     response = client.post(url("totp-setup"), {"code": code})
     assert_sent_to_step_up(response, url("totp-setup"))

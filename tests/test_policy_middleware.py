@@ -9,6 +9,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from django_twostep import flows
+from django_twostep.methods.totp import flows as totp_flows
 from django_twostep.models import SecurityEvent, TrustedBrowser
 from django_twostep.testing import (
     TEST_PASSWORD,
@@ -65,7 +66,7 @@ def test_once_enrolled_the_user_goes_anywhere(client, staff, settings, twostep_c
     settings.TWOSTEP_REQUIRED = "staff"
     client.force_login(staff)
     client.get(url("totp-setup"))
-    device = flows.pending_totp(staff).device
+    device = totp_flows.pending_totp(staff).device
     response = client.post(url("totp-setup"), {"code": totp_for(device).now()})
     assert response["Location"] == url("recovery-codes")
     assert client.get("/").status_code == 200

@@ -5,7 +5,8 @@ import io
 
 import pytest
 
-from django_twostep import flows, qr
+from django_twostep import qr
+from django_twostep.methods.totp import flows as totp_flows
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def decode_png(png: bytes) -> list[str]:
 
 def test_api_png_decodes_to_the_exact_uri(django_user_model, twostep_clock):
     user = django_user_model.objects.create_user("grace+qr@example.com", password="pw")
-    enrollment = flows.begin_totp_setup(user)
+    enrollment = totp_flows.begin_totp_setup(user)
     png = base64.b64decode(enrollment.qr_png_base64(), validate=True)
     assert png.startswith(b"\x89PNG")
     assert decode_png(png) == [enrollment.uri]

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from django_twostep import flows, state
+from django_twostep.methods.recovery_codes import flows as recovery_flows
 from django_twostep.models import TOTPDevice
 from django_twostep.testing import current_code, wrong_code
 from tests.pages import error_codes, url
@@ -74,7 +75,7 @@ def test_wrong_code_on_verify_is_a_field_error(verified_client, totp_user, twost
 
 
 def test_recovery_code_steps_up_too(verified_client, totp_user, twostep_clock):
-    codes = flows.generate_recovery_codes(totp_user)
+    codes = recovery_flows.generate_recovery_codes(totp_user)
     twostep_clock.advance(GRACE)
     page = verified_client.get(verify_url("/password/") + "&method=recovery")
     assert 'inputmode="text"' in page.content.decode()

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from django_twostep import flows
+from django_twostep.methods.totp import flows as totp_flows
 from django_twostep.testing import current_code, login_verified, wrong_code
 from tests.pages import page1, page2, url
 
@@ -95,7 +96,7 @@ def all_pages(totp_user, plain_user, twostep_clock):
     setup = bob.get(url("totp-setup"))
     yield url("totp-setup"), setup
     yield from pages_for(bob, [url("settings"), url("recovery-codes"), "/", "/password/"])
-    device = flows.pending_totp(plain_user).device
+    device = totp_flows.pending_totp(plain_user).device
     yield "set-up with an error", bob.post(url("totp-setup"), {"code": "12"})
     twostep_clock.advance(30)
     bob.post(url("totp-setup"), {"code": pyotp.TOTP(device.base32_key).now()})

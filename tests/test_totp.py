@@ -9,6 +9,7 @@ from django_otp.models import Device
 
 from django_twostep import flows
 from django_twostep.errors import FlowError
+from django_twostep.methods.totp import flows as totp_flows
 from django_twostep.models import TOTPDevice
 from django_twostep.testing import current_code, totp_for, wrong_code
 
@@ -27,7 +28,7 @@ def _no_backoff(settings):
 
 
 def test_setup_makes_a_pending_device_with_a_160_bit_secret(user, twostep_clock):
-    enrollment = flows.begin_totp_setup(user)
+    enrollment = totp_flows.begin_totp_setup(user)
     device = enrollment.device
     assert device.confirmed is False
     assert len(device.bin_key) == 20
@@ -38,23 +39,23 @@ def test_setup_makes_a_pending_device_with_a_160_bit_secret(user, twostep_clock)
 
 
 def test_new_setup_replaces_the_pending_secret(user, twostep_clock):
-    first = flows.begin_totp_setup(user)
-    second = flows.begin_totp_setup(user)
+    first = totp_flows.begin_totp_setup(user)
+    second = totp_flows.begin_totp_setup(user)
     assert first.secret != second.secret
     assert TOTPDevice.objects.filter(user=user).count() == 1
-    assert flows.pending_totp(user).secret == second.secret
+    assert totp_flows.pending_totp(user).secret == second.secret
 
 
 def test_setup_refuses_when_totp_is_active(totp_user):
     with pytest.raises(FlowError) as error:
-        flows.begin_totp_setup(totp_user)
+        totp_flows.begin_totp_setup(totp_user)
     assert error.value.code == "already_enabled"
     assert error.value.status == 409
 
 
 def test_provisioning_uri_has_issuer_account_and_parameters(user, settings, twostep_clock):
     settings.TWOSTEP_ISSUER = "Example Co"
-    enrollment = flows.begin_totp_setup(user)
+    enrollment = totp_flows.begin_totp_setup(user)
     parts = urlsplit(enrollment.uri)
     assert (parts.scheme, parts.netloc) == ("otpauth", "totp")
     assert parts.path == "/Example%20Co:bob@example.com"
@@ -73,16 +74,18 @@ def test_provisioning_uri_has_issuer_account_and_parameters(user, settings, twos
 
 
 def test_activation_needs_a_right_code(user, twostep_clock):
-    flows.begin_totp_setup(user)
+    totp_flows.begin_totp_setup(user)
     with pytest.raises(FlowError) as error:
-        flows.activate_totp(user, "12345")
+        totp_flows.activate_totp(user, "12345")
     assert error.value.code == "invalid_code"
     assert flows.two_factor_state(user).enabled is False
 
 
 def test_activation_with_a_code_from_the_app_enables_totp(user, twostep_clock):
-    enrollment = flows.begin_totp_setup(user)
-    activation = flows.activate_totp(user, totp_for(enrollment.device).at(twostep_clock.time()))
+    enrollment = totp_flows.begin_totp_setup(user)
+    activation = totp_flows.activate_totp(
+        user, totp_for(enrollment.device).at(twostep_clock.time())
+    )
     assert activation.device.confirmed is True
     state = flows.two_factor_state(user)
     assert state.enabled is True and state.pending is False and state.methods == ["totp"]
@@ -92,15 +95,15 @@ def test_activation_with_a_code_from_the_app_enables_totp(user, twostep_clock):
 
 def test_activation_without_pending_device_is_not_enrolled(user):
     with pytest.raises(FlowError) as error:
-        flows.activate_totp(user, "123456")
+        totp_flows.activate_totp(user, "123456")
     assert error.value.code == "not_enrolled"
 
 
 def test_activation_learns_the_phone_clock_offset(user, twostep_clock):
-    enrollment = flows.begin_totp_setup(user)
+    enrollment = totp_flows.begin_totp_setup(user)
     app = totp_for(enrollment.device)
     # The phone runs one step (30 s) fast.
-    flows.activate_totp(user, app.at(twostep_clock.time() + 30))
+    totp_flows.activate_totp(user, app.at(twostep_clock.time() + 30))
     device = TOTPDevice.objects.get(user=user)
     assert device.drift == 1
     # Later, the phone is still one step fast; two steps ahead of the server's
@@ -144,9 +147,9 @@ def test_an_older_step_is_refused_after_a_newer_one(totp_user, twostep_clock):
 
 
 def test_the_activation_code_cannot_log_in(user, twostep_clock):
-    enrollment = flows.begin_totp_setup(user)
+    enrollment = totp_flows.begin_totp_setup(user)
     code = totp_for(enrollment.device).at(twostep_clock.time())
-    flows.activate_totp(user, code)
+    totp_flows.activate_totp(user, code)
     with pytest.raises(FlowError):
         flows.verify_second_factor(user, code)
 
@@ -217,9 +220,9 @@ def test_bad_input_is_refused_cleanly(totp_user, twostep_clock, bad):
 
 def test_disable_needs_a_current_code(totp_user, twostep_clock):
     with pytest.raises(FlowError):
-        flows.disable_totp(totp_user, wrong_code(totp_user))
+        totp_flows.disable_totp(totp_user, wrong_code(totp_user))
     assert flows.has_two_factor(totp_user)
-    flows.disable_totp(totp_user, current_code(totp_user))
+    totp_flows.disable_totp(totp_user, current_code(totp_user))
     state = flows.two_factor_state(totp_user)
     assert state.enabled is False
     assert state.recovery_codes_remaining == 0
@@ -227,7 +230,7 @@ def test_disable_needs_a_current_code(totp_user, twostep_clock):
 
 def test_disable_without_totp_is_not_enrolled(user):
     with pytest.raises(FlowError) as error:
-        flows.disable_totp(user, "123456")
+        totp_flows.disable_totp(user, "123456")
     assert error.value.code == "not_enrolled"
 
 

@@ -5,9 +5,10 @@ from django.contrib.auth import SESSION_KEY
 from django.core import signing
 from django.test import Client
 
-from django_twostep import flows, state
+from django_twostep import state
 from django_twostep.flows import trust
 from django_twostep.flows.events import Origin
+from django_twostep.methods.totp import flows as totp_flows
 from django_twostep.models import SecurityEvent, TrustedBrowser
 from django_twostep.testing import TEST_PASSWORD, current_code, enroll_totp, wrong_code
 from tests.pages import error_codes, page1, page2, url
@@ -78,7 +79,7 @@ def test_forget_all_and_disabling_remove_every_browser(totp_user, twostep_clock)
     assert trust.forget_browsers(totp_user) == 2
     assert trust.use_trusted_browser(totp_user, first) is None
     again = trust.trust_browser(totp_user).token
-    flows.disable_totp(totp_user, current_code(totp_user))
+    totp_flows.disable_totp(totp_user, current_code(totp_user))
     assert trust.use_trusted_browser(totp_user, again) is None
     assert not TrustedBrowser.objects.exists()
 
@@ -183,7 +184,7 @@ def test_cookie_dies_when_two_factor_is_disabled(totp_user, twostep_clock):
     client, _ = trusted_client(totp_user)
     kept = client.cookies[COOKIE].value
     twostep_clock.advance(30)
-    flows.disable_totp(totp_user, current_code(totp_user))
+    totp_flows.disable_totp(totp_user, current_code(totp_user))
     twostep_clock.advance(30)
     enroll_totp(totp_user)  # on again, with a new device
     twostep_clock.advance(60)

@@ -8,6 +8,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from django_twostep import flows, state
+from django_twostep.flows import login as login_flows
+from django_twostep.methods.recovery_codes import flows as recovery_flows
 from django_twostep.models import Challenge, SecurityEvent, TOTPDevice, UserThrottle
 from django_twostep.testing import (
     TEST_PASSWORD,
@@ -247,7 +249,7 @@ def test_replayed_code_is_refused(totp_user):
 
 
 def test_a_recovery_code_works_once(totp_user):
-    codes = flows.generate_recovery_codes(totp_user)
+    codes = recovery_flows.generate_recovery_codes(totp_user)
     first, second = Client(), Client()
     page1(first)
     recovery_page = first.get(url("login-code") + "?method=recovery")
@@ -265,7 +267,7 @@ def test_a_recovery_code_works_once(totp_user):
 
 
 def test_any_kind_of_code_is_accepted_in_either_field(totp_user):
-    codes = flows.generate_recovery_codes(totp_user)
+    codes = recovery_flows.generate_recovery_codes(totp_user)
     numeric, text = Client(), Client()
     page1(numeric)
     assert page2(numeric, codes[1])["Location"] == "/"  # recovery code in the numeric field
@@ -377,15 +379,15 @@ def test_no_code_secret_or_challenge_id_in_logs_urls_or_headers(
 ):
     caplog.set_level(logging.DEBUG)
     issued = []
-    original = flows.begin_login
+    original = login_flows.begin_login
 
     def spy(user, **kwargs):
         pending = original(user, **kwargs)
         issued.append(pending.id)
         return pending
 
-    monkeypatch.setattr(flows, "begin_login", spy)
-    recovery = flows.generate_recovery_codes(totp_user)
+    monkeypatch.setattr(login_flows, "begin_login", spy)
+    recovery = recovery_flows.generate_recovery_codes(totp_user)
     secret = TOTPDevice.objects.get(user=totp_user).base32_key
     bad = wrong_code(totp_user)
     good = current_code(totp_user)

@@ -11,6 +11,8 @@ from django.test import Client
 
 from django_twostep import flows, state
 from django_twostep.errors import FlowError
+from django_twostep.methods.recovery_codes import flows as recovery_flows
+from django_twostep.methods.totp import flows as totp_flows
 from django_twostep.models import RecoveryCode, SecurityEvent, TOTPDevice, TrustedBrowser
 from django_twostep.testing import TEST_PASSWORD, current_code, login_verified, wrong_code
 from tests.pages import error_codes, page1, page2, url
@@ -48,7 +50,7 @@ def test_setup_page_shows_qr_key_and_link(bob_client, plain_user, twostep_clock)
     response = bob_client.get(url("totp-setup"))
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
-    enrollment = flows.pending_totp(plain_user)
+    enrollment = totp_flows.pending_totp(plain_user)
     html = response.content.decode()
     assert "<svg" in html and 'class="twostep-qr"' in html
     assert enrollment.secret_grouped in html
@@ -71,7 +73,7 @@ def test_png_qr_code_decodes_to_the_uri(bob_client, plain_user):
     except ImportError as exc:
         pytest.skip(f"zbar not available ({exc})")
     symbols = decode(Image.open(io.BytesIO(response.content)))
-    assert [s.data.decode() for s in symbols] == [flows.pending_totp(plain_user).uri]
+    assert [s.data.decode() for s in symbols] == [totp_flows.pending_totp(plain_user).uri]
 
 
 def test_png_without_a_pending_setup_goes_to_setup(bob_client):
@@ -191,7 +193,7 @@ def test_setup_when_already_on_goes_to_settings(verified_client):
 
 
 def test_recovery_codes_page_counts_what_is_left(verified_client, totp_user):
-    codes = flows.generate_recovery_codes(totp_user)
+    codes = recovery_flows.generate_recovery_codes(totp_user)
     flows.verify_second_factor(totp_user, codes[0])
     response = verified_client.get(url("recovery-codes"))
     assert response.context["remaining"] == 9
@@ -207,7 +209,7 @@ def test_regenerating_needs_confirmation(verified_client, totp_user):
 
 
 def test_regenerating_replaces_the_set_and_shows_it_once(verified_client, totp_user, twostep_clock):
-    old = flows.generate_recovery_codes(totp_user)
+    old = recovery_flows.generate_recovery_codes(totp_user)
     response = verified_client.post(url("recovery-codes"), {"confirm": "on"})
     assert response["Location"] == url("recovery-codes")
     new = verified_client.get(url("recovery-codes")).context["codes"]
@@ -264,7 +266,7 @@ def test_disable_with_a_current_code_removes_everything(verified_client, totp_us
 
 
 def test_disable_with_a_recovery_code(verified_client, totp_user):
-    codes = flows.generate_recovery_codes(totp_user)
+    codes = recovery_flows.generate_recovery_codes(totp_user)
     response = verified_client.post(url("totp-disable"), {"code": codes[0]})
     assert response["Location"] == url("settings")
     assert not flows.has_two_factor(totp_user)

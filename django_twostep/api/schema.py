@@ -45,6 +45,7 @@ else:
         CodeSerializer,
         ErrorEnvelopeSerializer,
         LoginSerializer,
+        MethodsSerializer,
         OptionalCodeSerializer,
         RecoveryCodesRemainingSerializer,
         RecoveryCodesSerializer,
@@ -210,6 +211,7 @@ if extend_schema is None:  # pragma: no cover
     otp_get = otp_post = otp_patch = otp_delete = _identity
     recovery_get = recovery_post = trigger = _identity
     two_factor_send = email_otp_post = email_otp_patch = email_otp_delete = _identity
+    methods_get = method_delete = _identity
 else:
     login = _operation(
         summary="Log in (password, and a code in the same request or the next)",
@@ -371,6 +373,27 @@ else:
         parameters=[_USERNAME, _X_MFA_CODE_CHANGE],
         success=_ok(204, None, "Removed."),
         errors=(*_ACCOUNT, "not_enrolled", *_CHANGE),
+    )
+    methods_get = _operation(
+        summary="Every method of TWOSTEP_METHODS and its state for the user",
+        parameters=[_USERNAME],
+        success=_ok(200, MethodsSerializer),
+        errors=_ACCOUNT,
+    )
+    method_delete = _operation(
+        summary="Remove a method (step-up)",
+        description=(
+            "Any method of TWOSTEP_METHODS but the backup (recovery codes), pending set-ups "
+            "included. Removing the last method removes the recovery codes too. `{name}` not "
+            "configured: 400 `validation_error`; nothing to remove: 409 `not_enrolled`."
+        ),
+        parameters=[
+            _USERNAME,
+            OpenApiParameter("name", str, OpenApiParameter.PATH, description="The method's name."),
+            _X_MFA_CODE_CHANGE,
+        ],
+        success=_ok(204, None, "Removed."),
+        errors=(*_ACCOUNT, "validation_error", "not_enrolled", *_CHANGE),
     )
 
 

@@ -145,6 +145,19 @@ class TwoFactorStateSerializer(serializers.Serializer):
     recovery_codes_remaining = serializers.IntegerField()
 
 
+class MethodStateSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The method's name (TWOSTEP_METHODS), as meta.methods.")
+    label = serializers.CharField(help_text="How the pages name it, in the request's language.")
+    kind = serializers.ChoiceField(choices=["code", "ceremony"])
+    backup = serializers.BooleanField(help_text="Backs the others up (recovery codes).")
+    active = serializers.BooleanField()
+    pending = serializers.BooleanField(help_text="A set-up was started and not finished.")
+
+
+class MethodsSerializer(serializers.Serializer):
+    methods = MethodStateSerializer(many=True)
+
+
 class TOTPSetupSerializer(serializers.Serializer):
     secret = serializers.CharField(help_text="Base32, for typing into the app by hand.")
     url = serializers.CharField(help_text="The otpauth:// URI.")

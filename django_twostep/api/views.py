@@ -1,4 +1,11 @@
-"""The API views: thin glue between HTTP and :mod:`django_twostep.flows`."""
+"""The base classes of the API's views: thin glue between HTTP and
+:mod:`django_twostep.flows`.
+
+:class:`TwoStepAPIView` is public (a site builds its own endpoints on it); the
+endpoints are in :mod:`.login` (logging in, tokens), :mod:`.step_up`
+(``mfa/...``), :mod:`.account` (a user's methods) and in each method's package
+(``django_twostep.methods.totp.api``, ...).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth import authenticate
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
-from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -19,31 +24,18 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from .. import clock, flows
-from ..conf import twostep_settings
+from .. import flows
 from ..debug import hide_secrets_from_error_reports, remember_secrets
-from ..errors import FlowError
-from ..flows import email as email_flows
 from ..flows import tokens
 from ..http import origin_from_request
 from ..models import ApiToken
-from . import schema
 from .authentication import BearerTokenAuthentication
-from .exceptions import JSONAPI_POINTER, error_object, error_response, exception_handler
+from .exceptions import JSONAPI_POINTER, exception_handler
 from .parsers import FormParser, JSONAPIParser, JSONParser, MultiPartParser
 from .permissions import IsAccountOwner, MethodChangeStepUp, header_code
 from .renderers import JSONAPIRenderer, JSONRenderer
-from .serializers import (
-    CodeSerializer,
-    LoginSerializer,
-    OptionalCodeSerializer,
-    RefreshSerializer,
-    SendCodeSerializer,
-    TwoFactorSerializer,
-)
 
 OTP_HEADER = "HTTP_X_OTP"
-TRIGGER_TYPES = ("email",)
 SENSITIVE_FIELDS = (
     "password",
     "new_password",
@@ -120,118 +112,13 @@ class TwoStepAPIView(APIView):
         return origin_from_request(self.request)
 
     def token_response(self, issued: tokens.IssuedTokens) -> Response:
-        return Response(issued.payload(), status=status.HTTP_200_OK)
+        return Response(issued.payload(), status=200)
 
-
-class LoginView(TwoStepAPIView):
-    """``POST auth/login``: password, and the second factor in the same request or the next.
-
-    With a code (``code``, ``auth_token`` or ``X-OTP``) the login completes in
-    one request; without one, a user with an active method gets the
-    ``two_factor_required`` answer (status ``TWOSTEP_API_CHALLENGE_STATUS``)
-    with ``meta.two_factor_id`` for ``POST auth/two-factor``.
-    """
-
-    authentication_classes = ()
-    permission_classes = (AllowAny,)
-
-    @schema.login
-    def post(self, request: Request) -> Response:
-        data = self.validated(LoginSerializer)
-        header = self.header_code()  # an oversized one is refused before the hasher runs
-        # Unknown, inactive and wrong-password users look alike: Django's
-        # ModelBackend runs the hasher for an unknown username too.
-        user = authenticate(request._request, username=data["username"], password=data["password"])
-        if user is None:
-            raise FlowError("invalid_credentials")
-        code = data.get("code") or data.get("auth_token") or header
-        origin = self.origin()
-        if code is None:
-            pending = flows.begin_login(user, origin=origin)
-            if pending is None:
-                return self.token_response(tokens.issue_tokens(user))
-            return self.challenge_response(pending)
-        if not flows.has_two_factor(user):
-            return self.token_response(tokens.issue_tokens(user))
-        flows.verify_second_factor(user, code, origin=origin)
-        return self.token_response(tokens.issue_tokens(user, verified_at=clock.now()))
-
-    def challenge_response(self, pending: flows.PendingLogin) -> Response:
-        """``two_factor_required``: an error envelope, or with a 2xx status (FusionAuth's
-        242) the challenge's fields at the top level (and the same ``meta``)."""
-        challenge_status = twostep_settings.API_CHALLENGE_STATUS
-        meta = {
-            "two_factor_id": pending.id,
-            "methods": pending.methods,
-            "expires_in": pending.expires_in,
-        }
-        if 200 <= challenge_status < 300:
-            return Response({**meta, "meta": meta}, status=challenge_status)
-        error = error_object("two_factor_required", status=challenge_status)
-        return error_response([error], challenge_status, meta=meta)
-
-
-class TwoFactorLoginView(TwoStepAPIView):
-    """``POST auth/two-factor``: complete a pending login with its code (no password hashing)."""
-
-    authentication_classes = ()
-    permission_classes = (AllowAny,)
-
-    @schema.two_factor
-    def post(self, request: Request) -> Response:
-        data = self.validated(TwoFactorSerializer)
-        code = data.get("code") or self.header_code()
+    def require_code(self, code: str | None) -> str:
+        """``code`` (from the body or a header), or the ``validation_error`` of a missing one."""
         if code is None:
             raise ValidationError({"code": [_("This field is required.")]})
-        method = data.get("method")
-        if method == "email":
-            # Refused before any code is compared (and the id's own answer first).
-            challenge = flows.pending_login(data["two_factor_id"])
-            if method not in flows.active_methods(challenge.user):
-                raise FlowError("method_not_available", parameter="method")
-        result = flows.verify_login_code(
-            data["two_factor_id"], code, method=method, origin=self.origin()
-        )
-        return self.token_response(tokens.issue_tokens(result.user, verified_at=clock.now()))
-
-
-class TwoFactorSendView(TwoStepAPIView):
-    """``POST auth/two-factor/send``: e-mail a code for a pending login (Etna's second channel)."""
-
-    authentication_classes = ()
-    permission_classes = (AllowAny,)
-
-    @schema.two_factor_send
-    def post(self, request: Request) -> Response:
-        data = self.validated(SendCodeSerializer)
-        if data.get("method") not in (None, "email"):
-            flows.pending_login(data["two_factor_id"])  # a dead id answers that first
-            raise FlowError("method_not_available", parameter="method")
-        email_flows.send_login_code(data["two_factor_id"], origin=self.origin())
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class RefreshView(TwoStepAPIView):
-    """``POST auth/token/refresh``: spend a refresh token for a new pair."""
-
-    authentication_classes = ()
-    permission_classes = (AllowAny,)
-
-    @schema.refresh
-    def post(self, request: Request) -> Response:
-        data = self.validated(RefreshSerializer)
-        refreshed = tokens.refresh_tokens(data["refresh_token"], origin=self.origin())
-        return self.token_response(refreshed)
-
-
-class LogoutView(TwoStepAPIView):
-    """``POST auth/logout``: revoke the presented token (and its refresh token)."""
-
-    @schema.logout
-    def post(self, request: Request) -> Response:
-        if isinstance(request.auth, ApiToken):
-            tokens.revoke_token(request.auth)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return code
 
 
 class AccountView(TwoStepAPIView):
@@ -257,159 +144,11 @@ class AccountView(TwoStepAPIView):
         return token.verified_at if isinstance(token, ApiToken) else None
 
     def activated(self, activation: flows.Activation) -> None:
-        """After a method was activated with this token: only the user's first method
-        verifies it; new recovery codes wait for the token's next ``GET``."""
+        """After a method was activated with this token (see
+        :func:`~django_twostep.flows.tokens.token_activated`)."""
         token = self.request.auth
-        if not isinstance(token, ApiToken):
-            return
-        if activation.verifies:
-            tokens.mark_verified(token)
-        if activation.recovery_codes:
-            tokens.keep_unseen_recovery_codes(token, activation.recovery_codes)
-
-
-class TOTPView(AccountView):
-    """``users/{username}/otp``: state, set-up, activation and removal of TOTP (Acreto).
-
-    ``DELETE`` takes a code in the body (or ``X-OTP``): of any active method, or
-    a recovery code; that code is its step-up.
-    """
-
-    changing_methods = frozenset({"POST", "PATCH"})
-
-    @schema.otp_get
-    def get(self, request: Request, username: str) -> Response:
-        state = flows.two_factor_state(request.user)
-        return Response(
-            {
-                "enabled": state.enabled,
-                "pending": state.pending,
-                "methods": state.methods,
-                "recovery_codes_remaining": state.recovery_codes_remaining,
-            }
-        )
-
-    @schema.otp_post
-    def post(self, request: Request, username: str) -> Response:
-        enrollment = flows.begin_totp_setup(request.user, verified_at=self.verified_at())
-        body = {
-            "secret": enrollment.secret,
-            "url": enrollment.uri,
-            "barcode": enrollment.qr_png_base64(),
-        }
-        return Response(body, status=status.HTTP_201_CREATED)
-
-    @schema.otp_patch
-    def patch(self, request: Request, username: str) -> Response:
-        data = self.validated(CodeSerializer)
-        activation = flows.activate_totp(
-            request.user, data["code"], verified_at=self.verified_at(), origin=self.origin()
-        )
-        self.activated(activation)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @schema.otp_delete
-    def delete(self, request: Request, username: str) -> Response:
-        data = self.validated(OptionalCodeSerializer)
-        code = data.get("code") or self.header_code()
-        if code is None:
-            raise ValidationError({"code": [_("This field is required.")]})
-        flows.disable_totp(request.user, code, origin=self.origin())
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class RecoveryCodesView(AccountView):
-    """``users/{username}/recovery-codes``: how many are left (and, once, the set an
-    activation through this token made); a new set (step-up)."""
-
-    changing_methods = frozenset({"POST"})
-
-    @schema.recovery_get
-    def get(self, request: Request, username: str) -> Response:
-        body: dict[str, Any] = {"remaining": flows.recovery_codes_remaining(request.user)}
-        if isinstance(request.auth, ApiToken):
-            codes = tokens.take_unseen_recovery_codes(request.auth)
-            if codes is not None:
-                body["codes"] = codes
-        return Response(body)
-
-    @schema.recovery_post
-    def post(self, request: Request, username: str) -> Response:
-        codes = flows.regenerate_recovery_codes(
-            request.user, verified_at=self.verified_at(), origin=self.origin()
-        )
-        return Response({"codes": codes}, status=status.HTTP_201_CREATED)
-
-
-class EmailOTPView(AccountView):
-    """``users/{username}/email-otp``: send a confirmation code, confirm it, remove the method.
-
-    All three change the user's second factors: step-up once they have a method.
-    """
-
-    changing_methods = frozenset({"POST", "PATCH", "DELETE"})
-
-    @schema.email_otp_post
-    def post(self, request: Request, username: str) -> Response:
-        email_flows.begin_email_setup(
-            request.user, verified_at=self.verified_at(), origin=self.origin()
-        )
-        return Response(status=status.HTTP_202_ACCEPTED)
-
-    @schema.email_otp_patch
-    def patch(self, request: Request, username: str) -> Response:
-        data = self.validated(CodeSerializer)
-        activation = email_flows.confirm_email_setup(
-            request.user, data["code"], verified_at=self.verified_at(), origin=self.origin()
-        )
-        self.activated(activation)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @schema.email_otp_delete
-    def delete(self, request: Request, username: str) -> Response:
-        email_flows.remove_email_method(
-            request.user, verified_at=self.verified_at(), origin=self.origin()
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class MFATriggerView(TwoStepAPIView):
-    """``POST mfa/trigger``: send a step-up code (Spryker's multi-factor-auth-trigger).
-
-    Only e-mail codes can be sent; a user without a confirmed e-mail method is
-    told ``method_not_available``. Sending is rate limited per user (429 with
-    ``Retry-After``), counting every code e-mailed to them.
-    """
-
-    @schema.trigger
-    def post(self, request: Request) -> Response:
-        body = self.body()
-        if not isinstance(body, Mapping):
-            raise ValidationError([_("Expected a JSON object.")])
-        field = self._requested_type(body)
-        try:
-            email_flows.send_step_up_code(request.user, origin=self.origin())
-        except FlowError as error:
-            if error.code == "method_not_available":
-                error.parameter = field
-            raise
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-    def _requested_type(self, body: Mapping[str, Any]) -> str:
-        """Check the requested type (``type``, or its alias ``method``); the field used."""
-        kind = body.get("type")
-        field = "type"
-        if kind in (None, "") and body.get("method") not in (None, ""):
-            kind, field = body["method"], "method"
-        if kind in (None, ""):
-            raise FlowError("mfa_type_missing", parameter="type")
-        if not isinstance(kind, str):
-            raise ValidationError({field: [_("Not a valid string.")]})
-        if kind not in TRIGGER_TYPES:
-            if field == "method":
-                raise ValidationError({"method": [_("Unknown method.")]})
-            raise FlowError("mfa_type_not_found", parameter="type")
-        return field
+        if isinstance(token, ApiToken):
+            tokens.token_activated(token, activation)
 
 
 class NotFoundView(TwoStepAPIView):

@@ -1,18 +1,25 @@
-"""The business rules of django-twostep.
+"""The business rules of django-twostep, shared by every method.
 
 Users, devices and codes in; results out, or a
 :class:`~django_twostep.errors.FlowError` with a stable code. Nothing here sees
 a request: the HTML views and the DRF views are thin glue over these
-functions, so every rule is written once.
+functions, so every rule is written once. Each method's own rules are in its
+package (``django_twostep.methods.totp.flows``, ...); these iterate over the
+methods of ``TWOSTEP_METHODS``.
 
 - :mod:`.codes`: normalising and checking codes under the per-user back-off.
 - :mod:`.methods`: what a user has set up.
-- :mod:`.totp`, :mod:`.email`, :mod:`.recovery`: the methods and recovery codes.
-- :mod:`.login`: the pending login between the password and the code.
+- :mod:`.changes`: after an activation; removing a method.
+- :mod:`.login`: from the password to a logged-in user, through a pending login.
+- :mod:`.delivery`: codes the server sends (e-mail, SMS).
 - :mod:`.policy`: who must enrol (``TWOSTEP_REQUIRED``) and when step-up is due.
+- :mod:`.trust`: trusted browsers. :mod:`.tokens`: the API's bearer tokens.
 - :mod:`.events`: security events (signal, log record, table row).
+
+The names below are the public API (docs/api-reference).
 """
 
+from .changes import Activation, invalidate_challenges, method_activated, remove_method
 from .codes import (
     MAX_CODE_LENGTH,
     RECOVERY_ALPHABET,
@@ -23,12 +30,16 @@ from .codes import (
     verify_device_code,
     verify_second_factor,
 )
+from .delivery import send_login_code, send_step_up_code
 from .events import Origin
 from .login import (
     LoginResult,
+    LoginStep,
     PendingLogin,
     begin_login,
-    invalidate_challenges,
+    check_login_allowed,
+    login_in_one_request,
+    password_accepted,
     pending_login,
     verify_login_code,
 )
@@ -40,16 +51,7 @@ from .methods import (
     recovery_codes_remaining,
     two_factor_state,
 )
-from .recovery import generate_recovery_codes, regenerate_recovery_codes
-from .totp import (
-    Activation,
-    TOTPEnrollment,
-    activate_totp,
-    begin_totp_setup,
-    disable_totp,
-    pending_totp,
-    provisioning_uri,
-)
+from .policy import StepUp, authorize_method_change, is_required, must_enroll, step_up_status
 
 __all__ = [
     "MAX_CODE_LENGTH",
@@ -57,26 +59,31 @@ __all__ = [
     "RECOVERY_CODE_LENGTH",
     "Activation",
     "LoginResult",
+    "LoginStep",
     "Origin",
     "PendingLogin",
-    "TOTPEnrollment",
+    "StepUp",
     "TwoFactorState",
     "Verification",
-    "activate_totp",
     "active_devices",
     "active_methods",
+    "authorize_method_change",
     "begin_login",
-    "begin_totp_setup",
-    "disable_totp",
-    "generate_recovery_codes",
+    "check_login_allowed",
     "has_two_factor",
     "invalidate_challenges",
+    "is_required",
+    "login_in_one_request",
+    "method_activated",
+    "must_enroll",
     "normalize_code",
+    "password_accepted",
     "pending_login",
-    "pending_totp",
-    "provisioning_uri",
     "recovery_codes_remaining",
-    "regenerate_recovery_codes",
+    "remove_method",
+    "send_login_code",
+    "send_step_up_code",
+    "step_up_status",
     "throttle_wait",
     "two_factor_state",
     "verify_device_code",

@@ -18,12 +18,15 @@ from django.db import transaction
 from django.db.models import F, FilteredRelation, Q, QuerySet
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device
 
 from .. import clock, crypto
+from ..adapter import get_adapter
 from ..conf import twostep_settings
 from ..errors import FlowError
-from ..methods.registry import method_names
-from ..models import Challenge, TOTPDevice, UserThrottle
+from ..methods.base import Method
+from ..methods.registry import code_methods, get_method
+from ..models import Challenge, UserThrottle
 from . import events
 from .codes import (
     Verification,
@@ -32,18 +35,15 @@ from .codes import (
     match_code,
     record_verification,
     require_code,
+    verify_second_factor,
 )
 from .events import Origin
 from .methods import active_methods
+from .passwords import password_fingerprint
+from .trust import use_trusted_browser
 
 CHALLENGE_PURPOSE = "challenge"
-PASSWORD_PURPOSE = "password-fingerprint"
 _MAX_ID_LENGTH = 100
-
-
-def password_fingerprint(user: AbstractBaseUser) -> str:
-    """A keyed digest of the stored password hash: changes when the password does."""
-    return crypto.digest(user.password or "", purpose=PASSWORD_PURPOSE)
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,72 @@ class PendingLogin:
 class LoginResult:
     user: AbstractBaseUser
     verification: Verification
+
+
+@dataclass(frozen=True)
+class LoginStep:
+    """Where a right password leads (:func:`password_accepted`).
+
+    - ``pending``: a code is needed; the pending login to complete (page 2,
+      ``two_factor_id``).
+    - otherwise the user is logged in now: ``verification`` is None for a user
+      with no method, or what verified the login (a trusted browser, or a code
+      sent with the password).
+    """
+
+    user: AbstractBaseUser
+    pending: PendingLogin | None = None
+    verification: Verification | None = None
+    # The verification proved a second factor just now (starts the step-up
+    # grace); a trusted browser's does not.
+    fresh: bool = False
+
+
+def check_login_allowed(user: AbstractBaseUser | None) -> AbstractBaseUser:
+    """The user ``authenticate()`` returned, if they may log in; else ``invalid_credentials``.
+
+    No user (unknown, wrong password) and a refused one (inactive, or what the
+    adapter's :meth:`~django_twostep.adapter.DefaultAdapter.login_allowed` says)
+    get the same answer, on the pages and the API alike.
+    """
+    if user is None or not get_adapter().login_allowed(user):
+        raise FlowError("invalid_credentials")
+    return user
+
+
+def password_accepted(
+    user: AbstractBaseUser, *, trusted_browser: object = None, origin: Origin | None = None
+) -> LoginStep:
+    """The login's next step for a user whose password was right.
+
+    No active method: logged in now. A token of a browser the user trusts
+    (``trusted_browser``, from its cookie): logged in now, verified by it.
+    Otherwise: a pending login, and nobody is logged in yet.
+    """
+    methods = active_methods(user)
+    if not methods:
+        return LoginStep(user)
+    if trusted_browser is not None:
+        verification = use_trusted_browser(user, trusted_browser, origin=origin)
+        if verification is not None:
+            return LoginStep(user, verification=verification)
+    return LoginStep(user, pending=begin_login(user, origin=origin, methods=methods))
+
+
+def login_in_one_request(
+    user: AbstractBaseUser, code: object, *, origin: Origin | None = None
+) -> LoginStep:
+    """The password and a code together (the API's ``code``, ``auth_token``, ``X-OTP``).
+
+    A user with no method is logged in and the code ignored. Otherwise the
+    code must be right for one of the user's methods (under the back-off); no
+    pending login is made: each try proves the password again (the hasher runs
+    once per try), so a challenge's attempt budget would be one by construction.
+    """
+    if not active_methods(user):
+        return LoginStep(user)
+    verification = verify_second_factor(user, code, origin=origin)
+    return LoginStep(user, verification=verification, fresh=True)
 
 
 def begin_login(
@@ -130,45 +196,53 @@ def pending_login(challenge_id: object) -> Challenge:
     return challenge
 
 
-def _lock_owner(challenge_id: str) -> tuple[UserThrottle, int, list[TOTPDevice] | None]:
+def _preloaded_method() -> Method | None:
+    """The first code method whose active device the pending login's query reads too."""
+    return next((m for m in code_methods() if m.preload_relation and not m.backup), None)
+
+
+def _lock_owner(challenge_id: str) -> tuple[UserThrottle, int, dict[str, list[Device]] | None]:
     """Find a live challenge and lock its user's back-off row, in one query.
 
     Returns the locked row (``.user`` loaded), the challenge's id, and the
-    user's active TOTP device (a list of at most one), read in the same query.
-    Falls back to more queries for a user who has no back-off row yet (the
-    devices are then None: not read).
+    user's active device of the first method with a ``preload_relation`` (by
+    default the authenticator app: a list of at most one), read in the same
+    query. Falls back to more queries for a user who has no back-off row yet
+    (the devices are then None: not read).
     """
     live = {f"user__twostep_challenges__{key}": value for key, value in _live(challenge_id).items()}
+    rows = UserThrottle.objects.select_for_update(of=("self",))
+    preloaded = _preloaded_method()
+    if preloaded is not None:
+        relation = f"user__{preloaded.preload_relation}"
+        rows = rows.annotate(
+            preloaded_device=FilteredRelation(
+                relation, condition=Q(**{f"{relation}__confirmed": True})
+            )
+        ).select_related("user", "preloaded_device")
+    else:
+        rows = rows.select_related("user")
     # Only the back-off row is locked. On PostgreSQL, a request that waited for
     # that lock sees the challenge and the device as they were before it waited:
     # the challenge is claimed again by a conditional UPDATE in check(), and a
-    # time step is used up by one (TOTPDevice.consume_step), so a stale row can
+    # code is used up by one (TOTPDevice.consume_step, say), so a stale row can
     # make a code fail, never pass twice.
     # At most one row can match (one challenge per digest, one back-off row and
-    # one active TOTP device per user): a slice, not first(), whose ORDER BY
+    # one active preloaded device per user): a slice, not first(), whose ORDER BY
     # costs more to build than the rest of the query takes to run.
-    rows = (
-        UserThrottle.objects.select_for_update(of=("self",))
-        .annotate(
-            active_totp=FilteredRelation(
-                "user__twostep_totp_devices",
-                condition=Q(user__twostep_totp_devices__confirmed=True),
-            )
-        )
-        .select_related("user", "active_totp")
-        .filter(**live)
-        .annotate(
-            challenge_pk=F("user__twostep_challenges__pk"),
-            challenge_password=F("user__twostep_challenges__password_digest"),
-        )[:1]
-    )
+    rows = rows.filter(**live).annotate(
+        challenge_pk=F("user__twostep_challenges__pk"),
+        challenge_password=F("user__twostep_challenges__password_digest"),
+    )[:1]
     row = next(iter(rows), None)
     if row is not None:
         if not _still_valid_for(row.user, row.challenge_password):
             raise FlowError("two_factor_expired", parameter="two_factor_id")
+        if preloaded is None:
+            return row, row.challenge_pk, None
         # Django leaves the attribute unset when the outer join found no device.
-        totp = getattr(row, "active_totp", None)
-        return row, row.challenge_pk, [totp] if totp is not None else []
+        device = getattr(row, "preloaded_device", None)
+        return row, row.challenge_pk, {preloaded.name: [device] if device is not None else []}
     challenge = pending_login(challenge_id)  # dead: two_factor_expired
     return lock_user(challenge.user), challenge.pk, None
 
@@ -189,13 +263,19 @@ def verify_login_code(
     challenge, so it completes one login only.
     """
     challenge_id = _check_id(challenge_id)
-    if method is not None and method not in method_names():
-        raise FlowError("validation_error", parameter="method")
+    named = None
+    if method is not None:
+        named = get_method(method)
+        if named is None:
+            raise FlowError("validation_error", parameter="method")
     # Filled by lock(), which runs first inside checked()'s transaction.
     state: dict[str, Any] = {}
 
     def lock() -> UserThrottle:
-        state["throttle"], state["pk"], state["totp"] = _lock_owner(challenge_id)
+        state["throttle"], state["pk"], state["devices"] = _lock_owner(challenge_id)
+        if named is not None and not named.is_active(state["throttle"].user):
+            # Refused before any code is compared (the id's own answer came first).
+            raise FlowError("method_not_available", parameter="method")
         state["code"] = require_code(code)
         return state["throttle"]
 
@@ -221,8 +301,7 @@ def verify_login_code(
             raise FlowError("two_factor_expired", parameter="two_factor_id")
         user = state["throttle"].user
         methods = {method} if method else None
-        preloaded = {"totp": state["totp"]} if state["totp"] is not None else None
-        verification = match_code(user, state["code"], methods, devices=preloaded)
+        verification = match_code(user, state["code"], methods, devices=state["devices"])
         if verification is None:  # wrong: the attempt stays spent, the challenge usable
             Challenge.objects.filter(pk=state["pk"]).update(consumed_at=None)
         return verification
@@ -240,8 +319,3 @@ def verify_login_code(
                 error.detail = _("Too many wrong codes. Log in again.")
         raise
     return LoginResult(user=state["throttle"].user, verification=verification)
-
-
-def invalidate_challenges(user: AbstractBaseUser) -> None:
-    """Kill the user's pending logins (their two-factor set-up just changed)."""
-    Challenge.objects.filter(user_id=user.pk, consumed_at__isnull=True).delete()

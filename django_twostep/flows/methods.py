@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import CharField, Value
 from django_otp.models import Device
 
-from ..methods.registry import primary_methods
-from ..models import Challenge, RecoveryCode, RecoveryCodeDevice, TrustedBrowser
+from ..methods.registry import backup_method, primary_methods
 
 
 def method_models() -> dict[str, type[Device]]:
@@ -26,6 +25,8 @@ class TwoFactorState:
     pending: bool
     methods: list[str]
     recovery_codes_remaining: int
+    # Methods whose set-up was started and not finished.
+    pending_methods: list[str] = field(default_factory=list)
 
 
 def _device_flags(user: AbstractBaseUser, *, pending: bool = False) -> dict[str, bool]:
@@ -63,11 +64,13 @@ def has_two_factor(user: AbstractBaseUser) -> bool:
 def two_factor_state(user: AbstractBaseUser) -> TwoFactorState:
     flags = _device_flags(user, pending=True)
     methods = [name for name in method_models() if flags[name]]
+    pending = [name for name in method_models() if flags[f"{name}_pending"]]
     return TwoFactorState(
         enabled=bool(methods),
-        pending=any(flags[f"{name}_pending"] for name in method_models()),
+        pending=bool(pending),
         methods=methods,
         recovery_codes_remaining=recovery_codes_remaining(user),
+        pending_methods=pending,
     )
 
 
@@ -81,15 +84,6 @@ def active_devices(user: AbstractBaseUser) -> list[Device]:
 
 
 def recovery_codes_remaining(user: AbstractBaseUser) -> int:
-    return RecoveryCode.objects.filter(device__user_id=user.pk, used_at__isnull=True).count()
-
-
-def method_removed(user: AbstractBaseUser) -> None:
-    """After a method went: pending logins die; with no method left, so do the extras.
-
-    Recovery codes and trusted browsers only make sense beside a method.
-    """
-    Challenge.objects.filter(user_id=user.pk, consumed_at__isnull=True).delete()
-    if not has_two_factor(user):
-        RecoveryCodeDevice.objects.filter(user_id=user.pk).delete()
-        TrustedBrowser.objects.filter(user_id=user.pk).delete()
+    """Unused codes of the backup method (recovery codes); 0 when none is configured."""
+    backup = backup_method()
+    return backup.codes_remaining(user) if backup is not None else 0

@@ -32,8 +32,17 @@ def is_required(user: AbstractBaseUser) -> bool:
 
 
 def must_enroll(user: AbstractBaseUser) -> bool:
-    """A user the policy covers who has no active method yet."""
-    return is_required(user) and not has_two_factor(user)
+    """A user the policy covers who has no active method yet.
+
+    A user whose session django-otp says is verified (``user.is_verified()``,
+    set by the middleware) has a method: that spares the query.
+    """
+    if not is_required(user):
+        return False
+    is_verified = getattr(user, "is_verified", None)
+    if callable(is_verified) and is_verified():
+        return False
+    return not has_two_factor(user)
 
 
 class StepUp(Enum):

@@ -41,9 +41,10 @@ from ..conf import twostep_settings
 from ..errors import FlowError, Throttled
 from ..models import ApiToken
 from . import events
+from .changes import Activation
 from .codes import Verification, verify_second_factor
 from .events import Origin
-from .login import PASSWORD_PURPOSE
+from .passwords import password_fingerprints
 from .policy import StepUp, step_up_status
 
 logger = logging.getLogger("django_twostep.tokens")
@@ -77,7 +78,7 @@ class IssuedTokens:
 
 
 def _password_digests(user: AbstractBaseUser) -> list[str]:
-    return crypto.digests(user.password or "", purpose=PASSWORD_PURPOSE)
+    return password_fingerprints(user)
 
 
 def _well_formed(raw: object) -> bool:
@@ -118,6 +119,12 @@ def issue_tokens(
     return IssuedTokens(
         token=token, access_token=access, refresh_token=refresh, expires_in=access_ttl
     )
+
+
+def login_tokens(user: AbstractBaseUser, verification: Verification | None) -> IssuedTokens:
+    """The pair for a completed API login: verified now when it proved a second
+    factor (``verification``), unverified for a user with no method."""
+    return issue_tokens(user, verified_at=clock.now() if verification is not None else None)
 
 
 def _user_still_valid(token: ApiToken) -> bool:
@@ -248,6 +255,16 @@ def keep_unseen_recovery_codes(token: ApiToken, codes: list[str]) -> None:
         json.dumps(codes).encode(), purpose=UNSEEN_CODES_PURPOSE
     )
     ApiToken.objects.filter(pk=token.pk).update(unseen_recovery_codes=token.unseen_recovery_codes)
+
+
+def token_activated(token: ApiToken, activation: Activation) -> None:
+    """After a method was activated through ``token``: only the user's first method
+    verifies it (the flow decided: ``activation.verifies``), and new recovery
+    codes wait for the token's next ``GET users/{username}/recovery-codes``."""
+    if activation.verifies:
+        mark_verified(token)
+    if activation.recovery_codes:
+        keep_unseen_recovery_codes(token, activation.recovery_codes)
 
 
 def take_unseen_recovery_codes(token: ApiToken) -> list[str] | None:

@@ -10,7 +10,7 @@ fingerprint of the user's password hash at the time. A token counts only
 - while the password is unchanged (the fingerprint still matches), and
 - while the row exists: "forget all trusted browsers" and disabling the last
   two-factor method delete the rows (see :func:`forget_browsers` and
-  :func:`django_twostep.flows.totp.disable_totp`).
+  :func:`django_twostep.flows.changes.method_removed`).
 
 Nothing here sees a request or a cookie: the views turn the token into a
 cookie and back.
@@ -31,8 +31,8 @@ from ..models import TrustedBrowser
 from . import events
 from .codes import Verification
 from .events import Origin
-from .login import password_fingerprint
 from .methods import active_devices
+from .passwords import password_fingerprint
 
 TRUSTED_BROWSER_PURPOSE = "trusted-browser"
 # The method recorded on the ``verified`` event of a login that skipped the code step.
@@ -111,6 +111,11 @@ def use_trusted_browser(
     TrustedBrowser.objects.filter(pk=browser.pk).update(last_used_at=now)
     events.record("verified", user, method=TRUSTED_BROWSER_METHOD, origin=origin)
     return Verification(TRUSTED_BROWSER_METHOD, devices[0])
+
+
+def trust_max_age() -> int:
+    """Seconds a trusted browser's cookie is honoured (0: trusting browsers is off)."""
+    return remember_days() * 24 * 3600
 
 
 def trusted_browsers(user: AbstractBaseUser) -> list[TrustedBrowser]:

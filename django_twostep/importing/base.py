@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 
 from ..flows.codes import as_imported_code, normalize_code
 from ..flows.methods import method_models
-from ..flows.recovery import store_recovery_codes
+from ..methods.recovery_codes.flows import store_recovery_codes
 from ..models import TOTPDevice
 
 logger = logging.getLogger("django_twostep.importing")

@@ -4,6 +4,7 @@ A method is a class named in ``TWOSTEP_METHODS`` (see :mod:`.registry`). The
 login pages, the API, step-up, the settings page and the importer ask the
 registry for the methods instead of naming them, so a site can drop a built-in
 method or add its own (an SMS code through its provider, say) in settings.
+docs/methods.md walks through writing one.
 
 Kinds:
 
@@ -13,28 +14,41 @@ Kinds:
   and passkeys).
 
 Recovery codes are a method of their own kind: ``backup = True``. They back
-the others up (they are offered wherever a code is asked for, made when the
-first method is activated, removed with the last one) but never turn two-step
-login on by themselves, and :func:`~django_twostep.flows.methods.active_methods`
-does not list them.
+the others up: they are offered wherever a code is asked for, made when the
+first method is activated (:meth:`Method.issue_codes`), removed with the last
+one, but never turn two-step login on by themselves, and
+:func:`~django_twostep.flows.methods.active_methods` does not list them.
+
+A method class holds no request: the pages and the API call its flows. What
+the faces need to show it is named here by strings (URL names, template
+names, dotted paths), so this module and the method classes import no view.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import QuerySet
 from django.utils.functional import Promise
 from django_otp.models import Device
 
+if TYPE_CHECKING:
+    from ..flows.changes import Activation
+    from ..flows.events import Origin
+
 Kind = Literal["code", "ceremony"]
+# The parts of the shared pages a method fills in (see :meth:`Method.template`).
+TEMPLATE_PARTS = ("settings_card", "login_hint", "login_action", "verify_hint", "verify_action")
+# Where a delivered code is for: a set-up, a pending login, a step-up.
+Purpose = Literal["setup", "login", "step_up"]
 
 
 class Method:
     """One second-factor method. Subclass it, set the class attributes, implement
-    :meth:`match`, and list the class in ``TWOSTEP_METHODS``.
+    :meth:`match` (and :meth:`send_code` for a method that delivers its codes),
+    and list the class in ``TWOSTEP_METHODS``.
 
     ``name`` is stable API: it is what ``meta.methods`` lists, what the API's
     ``method`` field takes and what security events record.
@@ -47,8 +61,40 @@ class Method:
     backup: ClassVar[bool] = False
     # Only digits are tried (spares a query for a recovery code typed on page 2).
     digits_only: ClassVar[bool] = False
+    # The server delivers the codes (e-mail, SMS): :meth:`send_code` sends one
+    # for a pending login or a step-up, and ``POST mfa/trigger`` takes the name.
+    sends_codes: ClassVar[bool] = False
     # The django-otp device model holding the method's secret, one row per set-up.
     device_model: ClassVar[type[Device]]
+    # The device's ``related_name`` on the user model, for a method with at most
+    # one active device per user: the pending login reads that device in the
+    # query that locks the user, and hands it to :meth:`match` (the first code
+    # method that sets it; saves a query on page 2 and ``auth/two-factor``).
+    preload_relation: ClassVar[str | None] = None
+
+    # -- how the faces show it (strings only: no view is imported) ------------------
+    # The method's own pages: a URLconf module included beside the shared pages
+    # (``django_twostep.urls``), and its API endpoints, included beside the
+    # shared ones (``django_twostep.api.urls``). None: it has none.
+    urls: ClassVar[str | None] = None
+    api_urls: ClassVar[str | None] = None
+    # URL name of its set-up page (``twostep:...``); None: set up elsewhere.
+    setup_url_name: ClassVar[str | None] = None
+    # URL name of the page that removes it; the shared removal page (step-up
+    # first) when None.
+    removal_url_name: ClassVar[str | None] = None
+    # "Use <this>" on page 2 and the step-up page, where its code field is shown.
+    use_label: ClassVar[str | Promise | None] = None
+    # Help under the code field for a user whose codes come from this method.
+    code_help_text: ClassVar[str | Promise | None] = None
+    # The method's codes in a list of several ("a code from your authenticator
+    # app", "one we e-mailed to you"); the label when None.
+    code_phrase: ClassVar[str | Promise | None] = None
+    # Templates: looked for under ``django_twostep/<name>/`` first, then the
+    # shared fallbacks under ``django_twostep/method/`` (see :meth:`template`).
+    template_dir: ClassVar[str | None] = None
+
+    # -- the user's devices ------------------------------------------------------------
 
     def devices(self, user: AbstractBaseUser, *, confirmed: bool = True) -> QuerySet[Device]:
         """The user's devices of this method (active ones by default)."""
@@ -56,6 +102,24 @@ class Method:
 
     def is_active(self, user: AbstractBaseUser) -> bool:
         return self.devices(user).exists()
+
+    def is_pending(self, user: AbstractBaseUser) -> bool:
+        """A set-up was started and not finished."""
+        return self.devices(user, confirmed=False).exists()
+
+    def removable(self, user: AbstractBaseUser) -> bool:
+        """Whether there is anything of this method to remove (default: it is active)."""
+        return self.is_active(user)
+
+    def remove(self, user: AbstractBaseUser) -> None:
+        """Delete the user's devices of this method, pending ones too.
+
+        Called by :func:`~django_twostep.flows.changes.remove_method` after its
+        step-up, inside its transaction, with the user's lock held.
+        """
+        self.device_model.objects.filter(user_id=user.pk).delete()
+
+    # -- checking a code ---------------------------------------------------------------
 
     def match(
         self, user: AbstractBaseUser, code: str, *, devices: Iterable[Device] | None = None
@@ -72,6 +136,66 @@ class Method:
     def accepts(self, code: str) -> bool:
         """Whether ``code`` can be one of this method's at all (cheap, no query)."""
         return not self.digits_only or (code.isascii() and code.isdigit())
+
+    # -- setting it up -----------------------------------------------------------------
+
+    def begin_setup(
+        self, user: AbstractBaseUser, *, verified_at: Any = None, origin: Origin | None = None
+    ) -> Any:
+        """Start a set-up (a pending device): a secret to show, a code sent...
+
+        Must ask :func:`~django_twostep.flows.policy.authorize_method_change`
+        first (a user who has a method needs step-up to add one).
+        """
+        raise NotImplementedError(f"{self.name} is set up on its own pages")
+
+    def activate(
+        self,
+        user: AbstractBaseUser,
+        response: Any,
+        *,
+        verified_at: Any = None,
+        origin: Origin | None = None,
+    ) -> Activation:
+        """Finish a set-up with the user's proof (a first code), through
+        :func:`~django_twostep.flows.changes.method_activated`."""
+        raise NotImplementedError(f"{self.name} is set up on its own pages")
+
+    # -- delivering codes (``sends_codes``) ----------------------------------------------
+
+    def send_code(
+        self, user: AbstractBaseUser, *, purpose: Purpose, origin: Origin | None = None
+    ) -> None:
+        """Deliver a fresh code to the user for ``purpose`` (may raise ``resend_too_soon``)."""
+        raise NotImplementedError
+
+    # -- the backup (``backup``) -------------------------------------------------------------
+
+    def codes_remaining(self, user: AbstractBaseUser) -> int:
+        """Unused backup codes the user has."""
+        return 0
+
+    def issue_codes(self, user: AbstractBaseUser) -> list[str]:
+        """Replace the user's backup codes with a fresh set, returned to be shown once."""
+        raise NotImplementedError
+
+    # -- presentation ----------------------------------------------------------------------
+
+    def template(self, part: str) -> list[str]:
+        """Template names for one part of a page, the method's own first.
+
+        ``part`` is one of ``settings_card``, ``login_hint``, ``login_action``,
+        ``verify_hint``, ``verify_action`` (docs/methods.md). A site overrides
+        ``django_twostep/<name>/<part>.html``; a method without one gets the
+        shared ``django_twostep/method/<part>.html``.
+        """
+        own = self.template_dir or f"django_twostep/{self.name}"
+        return [f"{own}/{part}.html", f"django_twostep/method/{part}.html"]
+
+    @property
+    def templates(self) -> dict[str, list[str]]:
+        """:meth:`template` for every part, for ``{% include method.templates.login_hint %}``."""
+        return {part: self.template(part) for part in TEMPLATE_PARTS}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

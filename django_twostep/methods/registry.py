@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.module_loading import import_string
 from django_otp.models import Device
 
@@ -49,6 +48,11 @@ def code_methods() -> tuple[Method, ...]:
     return tuple(method for method in all_methods() if method.kind == "code")
 
 
+def sending_methods() -> tuple[Method, ...]:
+    """The methods whose codes the server delivers (e-mail, SMS), in page order."""
+    return tuple(method for method in all_methods() if method.sends_codes)
+
+
 def method_names() -> list[str]:
     return [method.name for method in all_methods()]
 
@@ -64,9 +68,5 @@ def method_of_device(device: Device) -> Method | None:
 
 
 def backup_method() -> Method | None:
+    """The method that backs the others up (recovery codes), if one is configured."""
     return next((method for method in all_methods() if method.backup), None)
-
-
-def user_has(user: AbstractBaseUser, name: str) -> bool:
-    method = get_method(name)
-    return method is not None and method.is_active(user)

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from django_twostep import flows
 from django_twostep.errors import CATALOGUE, FlowError
 from django_twostep.flows.codes import RECOVERY_ALPHABET
+from django_twostep.methods.recovery_codes import flows as recovery_flows
 from django_twostep.testing import TEST_PASSWORD, login_verified
 from tests.pages import assert_stays_on_site
 
@@ -79,7 +80,7 @@ def typed_as(code: str, typing: list[tuple[int, list[str]]]) -> str:
 @EXAMPLES
 def test_a_recovery_code_works_however_it_is_typed(totp_user, no_backoff, typing):
     """Any case, Crockford's look-alikes (o for 0, i and l for 1), spaces and dashes."""
-    code = flows.generate_recovery_codes(totp_user)[0].replace("-", "")
+    code = recovery_flows.generate_recovery_codes(totp_user)[0].replace("-", "")
     verification = flows.verify_second_factor(totp_user, typed_as(code, typing))
     assert verification.method == "recovery_code"
 
@@ -199,7 +200,7 @@ def test_next_never_leaves_the_site_after_page_2(totp_user, twostep_clock, no_ba
         "/accounts/login/?" + "next=" + quote(next_url, safe=""),
         {"username": "alice", "password": TEST_PASSWORD},
     )
-    code = flows.generate_recovery_codes(totp_user)[0]
+    code = recovery_flows.generate_recovery_codes(totp_user)[0]
     response = client.post("/accounts/login/code/", {"code": code})
     assert response.status_code == 302
     assert_stays_on_site(response["Location"])
@@ -210,7 +211,7 @@ def test_next_never_leaves_the_site_after_page_2(totp_user, twostep_clock, no_ba
 def test_next_never_leaves_the_site_after_step_up_or_logout(totp_user, no_backoff, next_url, where):
     client = login_verified(Client(), totp_user)
     if where == "verify":
-        code = flows.generate_recovery_codes(totp_user)[0]
+        code = recovery_flows.generate_recovery_codes(totp_user)[0]
         response = client.post("/accounts/two-factor/verify/", {"code": code, "next": next_url})
     else:
         response = client.post("/accounts/logout/", {"next": next_url})

@@ -39,7 +39,9 @@ from rest_framework.test import APIClient
 
 from django_twostep import flows, state
 from django_twostep.conf import twostep_settings
+from django_twostep.flows import login as login_flows
 from django_twostep.flows import tokens
+from django_twostep.methods.recovery_codes import flows as recovery_flows
 from django_twostep.models import RecoveryCodeDevice, SecurityEvent, TOTPDevice
 from django_twostep.signals import BY_EVENT
 from django_twostep.testing import TEST_PASSWORD, current_code, wrong_code
@@ -99,7 +101,7 @@ def sql_log():
 @pytest.fixture
 def challenge_ids(monkeypatch, request):
     evidence = request.getfixturevalue("evidence")
-    original = flows.begin_login
+    original = login_flows.begin_login
 
     def spy(user, **kwargs):
         pending = original(user, **kwargs)
@@ -107,7 +109,8 @@ def challenge_ids(monkeypatch, request):
             evidence.secret("challenge id", pending.id)
         return pending
 
-    monkeypatch.setattr(flows, "begin_login", spy)
+    # password_accepted() (pages and API) makes the pending logins.
+    monkeypatch.setattr(login_flows, "begin_login", spy)
 
 
 @pytest.fixture
@@ -242,7 +245,7 @@ def run_the_api(evidence, django_user_model, clock):
 def run_the_email_trigger(evidence, bob, clock):
     """bob (e-mail method on) gets a token with a recovery code, then a step-up code by mail."""
     api = APIClient()
-    codes = evidence.recovery(flows.generate_recovery_codes(bob))
+    codes = evidence.recovery(recovery_flows.generate_recovery_codes(bob))
     body = {"username": "bob", "password": TEST_PASSWORD, "code": codes[0]}
     payload = evidence.seen(api.post("/api/v1/auth/login", body, format="json")).json()
     evidence.secret("access token", payload["access_token"])
@@ -392,6 +395,7 @@ def failing(monkeypatch, caplog):
     """Code checks that fail with a server error (a bug, a database outage)."""
     monkeypatch.setattr(flows, "verify_login_code", explode)
     monkeypatch.setattr(flows, "verify_second_factor", explode)
+    monkeypatch.setattr(login_flows, "verify_second_factor", explode)  # auth/login with a code
     monkeypatch.setattr(tokens, "verify_second_factor", explode)
     caplog.set_level(logging.ERROR, logger="django.request")
 
@@ -483,14 +487,12 @@ def test_error_reports_hide_the_step_up_header_and_bearer_token(
 def test_error_reports_hide_the_trusted_browser_cookie(
     totp_user, twostep_clock, monkeypatch, caplog
 ):
-    from django_twostep.views import LoginView
-
     client = Client()
     client.post("/accounts/login/", {"username": "alice", "password": TEST_PASSWORD})
     client.post("/accounts/login/code/", {"code": current_code(totp_user), "remember": "on"})
     token = client.cookies[state.TRUSTED_COOKIE_NAME].value
     client.post("/accounts/logout/")
-    monkeypatch.setattr(LoginView, "trusted_browser_verification", explode)
+    monkeypatch.setattr(login_flows, "use_trusted_browser", explode)
     caplog.set_level(logging.ERROR, logger="django.request")
     client.raise_request_exception = False
     response = client.post("/accounts/login/", {"username": "alice", "password": TEST_PASSWORD})
@@ -506,7 +508,7 @@ def test_error_reports_hide_a_json_body_and_codes_as_normalised(
     """A failure deep in the check, after the code was normalised (a recovery code
     typed in capitals with dashes), and an API login in JSON: no form of the
     code, nor the password, shows in any frame of the report."""
-    typed = flows.generate_recovery_codes(totp_user)[0].upper()
+    typed = recovery_flows.generate_recovery_codes(totp_user)[0].upper()
     canonical = typed.replace("-", "").lower()
     monkeypatch.setattr(RecoveryCodeDevice, "consume_code", explode)
     caplog.set_level(logging.ERROR, logger="django.request")

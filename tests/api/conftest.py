@@ -102,7 +102,7 @@ def email_user(db, django_user_model, twostep_clock):
     """A user whose only method is a confirmed e-mail address."""
     from django.core import mail
 
-    from django_twostep.flows import email as email_flows
+    from django_twostep.methods.email import flows as email_flows
 
     user = django_user_model.objects.create_user(
         username="erin", email="erin@example.com", password=TEST_PASSWORD

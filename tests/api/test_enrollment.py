@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from django_twostep import clock, flows
 from django_twostep.errors import FlowError
+from django_twostep.methods.recovery_codes import flows as recovery_flows
 from django_twostep.models import ApiToken, TOTPDevice, UserThrottle
 from django_twostep.testing import current_code, totp_for, wrong_code
 from tests.api.conftest import bearer, codes, error, login, otp_url, recovery_url
@@ -200,7 +201,7 @@ def test_disable_with_a_current_code(totp_api, totp_user, kind):
 
 
 def test_disable_with_a_recovery_code(totp_api, totp_user):
-    code = flows.generate_recovery_codes(totp_user)[0]
+    code = recovery_flows.generate_recovery_codes(totp_user)[0]
     assert totp_api.delete(otp_url(), {"code": code}, format="json").status_code == 204
     assert not flows.has_two_factor(totp_user)
 
@@ -248,7 +249,7 @@ def test_remaining_recovery_codes(totp_api, totp_user):
 
 
 def test_regenerating_invalidates_the_old_set(totp_api, totp_user, twostep_clock):
-    old = flows.generate_recovery_codes(totp_user)
+    old = recovery_flows.generate_recovery_codes(totp_user)
     new = totp_api.post(recovery_url()).json()["codes"]
     with pytest.raises(FlowError):
         flows.verify_second_factor(totp_user, old[0])

@@ -6,8 +6,8 @@ import logging
 import pytest
 from rest_framework.test import APIClient
 
-from django_twostep import flows
 from django_twostep.errors import CATALOGUE
+from django_twostep.methods.recovery_codes import flows as recovery_flows
 from django_twostep.testing import TEST_PASSWORD, current_code, wrong_code
 from tests.api.conftest import (
     LOGIN,
@@ -330,7 +330,7 @@ def test_no_token_code_or_challenge_id_in_any_log_record(api, totp_user, twostep
         format="json",
         HTTP_X_MFA_CODE=mfa,
     )
-    flows.generate_recovery_codes(totp_user)
+    recovery_flows.generate_recovery_codes(totp_user)
 
     secrets_seen = [
         two_factor_id,

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from django_twostep import flows
 from django_twostep.errors import FlowError
+from django_twostep.methods.recovery_codes import flows as recovery_flows
 from django_twostep.models import ApiToken, Challenge, UserThrottle
 from django_twostep.testing import TEST_PASSWORD, current_code, wrong_code
 from tests.api import hashers
@@ -196,7 +197,7 @@ def test_two_factor_without_any_code_is_a_validation_error(api, totp_user):
 
 
 def test_recovery_code_completes_an_api_login(api, totp_user):
-    recovery = flows.generate_recovery_codes(totp_user)[0]
+    recovery = recovery_flows.generate_recovery_codes(totp_user)[0]
     challenge = post(api, LOGIN, CREDENTIALS).json()["meta"]
     data = {"two_factor_id": challenge["two_factor_id"], "code": recovery}
     assert_token_payload(post(api, TWO_FACTOR, data))
@@ -204,7 +205,7 @@ def test_recovery_code_completes_an_api_login(api, totp_user):
 
 
 def test_method_narrows_the_kind_of_code(api, totp_user, twostep_clock):
-    recovery = flows.generate_recovery_codes(totp_user)[0]
+    recovery = recovery_flows.generate_recovery_codes(totp_user)[0]
     challenge = post(api, LOGIN, CREDENTIALS).json()["meta"]
     data = {"two_factor_id": challenge["two_factor_id"], "code": recovery, "method": "totp"}
     response = post(api, TWO_FACTOR, data)
@@ -369,7 +370,7 @@ def test_one_request_login_with_a_code(api, totp_user, field, kind):
 
 
 def test_one_request_login_with_a_recovery_code(api, totp_user):
-    recovery = flows.generate_recovery_codes(totp_user)[0]
+    recovery = recovery_flows.generate_recovery_codes(totp_user)[0]
     assert_token_payload(post(api, LOGIN, {**CREDENTIALS, "auth_token": recovery}))
 
 

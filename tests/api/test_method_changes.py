@@ -14,8 +14,10 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from django_twostep import clock, flows
-from django_twostep.flows import email as email_flows
 from django_twostep.flows import tokens
+from django_twostep.methods.email import flows as email_flows
+from django_twostep.methods.recovery_codes import flows as recovery_flows
+from django_twostep.methods.totp import flows as totp_flows
 from django_twostep.models import ApiToken, EmailDevice, RecoveryCode, TOTPDevice, UserThrottle
 from django_twostep.testing import TEST_PASSWORD, current_code, totp_for
 
@@ -68,7 +70,7 @@ def test_the_reported_takeover_is_refused_at_every_step(email_user):
     assert not TOTPDevice.objects.filter(user=email_user).exists()
 
     # A secret the owner began (in a session that stepped up) cannot be activated with it.
-    enrollment = flows.begin_totp_setup(email_user, verified_at=clock.now())
+    enrollment = totp_flows.begin_totp_setup(email_user, verified_at=clock.now())
     code = totp_for(enrollment.device).at(clock.time())
     assert_step_up_needed(api.patch(otp_url(), {"code": code}, format="json"))
     assert not TOTPDevice.objects.filter(user=email_user, confirmed=True).exists()
@@ -235,7 +237,7 @@ def test_unseen_recovery_codes_are_stored_encrypted(plain_user):
 def test_a_set_replaced_before_it_was_seen_is_never_shown(plain_user):
     api = unverified_api(plain_user)
     activate_totp_through(api, plain_user)
-    flows.regenerate_recovery_codes(plain_user, verified_at=clock.now())  # on a page, say
+    recovery_flows.regenerate_recovery_codes(plain_user, verified_at=clock.now())  # on a page, say
     assert api.get(recovery_url()).json() == {"remaining": 10}
 
 

@@ -26,6 +26,8 @@ OPERATIONS = {
     ("/api/v1/users/{username}/email-otp", "post"),
     ("/api/v1/users/{username}/email-otp", "patch"),
     ("/api/v1/users/{username}/email-otp", "delete"),
+    ("/api/v1/users/{username}/methods", "get"),
+    ("/api/v1/users/{username}/methods/{name}", "delete"),
     ("/api/v1/mfa/trigger", "post"),
     ("/api/v1/me/password", "patch"),
 }

@@ -5,7 +5,8 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from django_twostep import clock, flows
+from django_twostep import clock
+from django_twostep.methods.recovery_codes import flows as recovery_flows
 from django_twostep.models import ApiToken, UserThrottle
 from django_twostep.testing import TEST_PASSWORD, current_code, wrong_code
 from tests.api.conftest import PASSWORD, TRIGGER, bearer, codes, error, login
@@ -71,7 +72,7 @@ def test_a_right_code_passes_and_starts_a_new_grace(totp_api, totp_user, twostep
 
 def test_a_recovery_code_works_as_x_mfa_code(totp_api, totp_user, twostep_clock):
     twostep_clock.advance(1900)
-    recovery = flows.generate_recovery_codes(totp_user)[0]
+    recovery = recovery_flows.generate_recovery_codes(totp_user)[0]
     assert change(totp_api, HTTP_X_MFA_CODE=recovery).status_code == 204
 
 
@@ -281,7 +282,7 @@ def test_trigger_is_rate_limited_with_retry_after(email_api):
 
 
 def test_email_users_are_offered_email_at_login(email_user, twostep_clock):
-    from django_twostep.flows import email as email_flows
+    from django_twostep.methods.email import flows as email_flows
     from tests.api.conftest import LOGIN, TWO_FACTOR, last_emailed_code
 
     api = APIClient()

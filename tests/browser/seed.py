@@ -38,7 +38,8 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from django_twostep import clock, flows
+    from django_twostep import clock
+    from django_twostep.methods.totp import flows as totp_flows
 
     call_command("migrate", interactive=False, verbosity=0)
     call_command("create_demo_user", stdout=sys.stderr)
@@ -55,9 +56,9 @@ def main() -> None:
     then = real_time() - ENROLLED_AN_HOUR_AGO
     clock.time = lambda: then
     try:
-        enrollment = flows.begin_totp_setup(alice)
+        enrollment = totp_flows.begin_totp_setup(alice)
         app = pyotp.TOTP(enrollment.secret)
-        activation = flows.activate_totp(alice, app.at(then))
+        activation = totp_flows.activate_totp(alice, app.at(then))
     finally:
         clock.time = real_time
 

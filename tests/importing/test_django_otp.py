@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice as OTPTOTPDevice
 from django_twostep import crypto, flows
 from django_twostep.errors import FlowError
 from django_twostep.importing import import_methods
+from django_twostep.methods.totp import flows as totp_flows
 from django_twostep.models import RecoveryCode, RecoveryCodeDevice, TOTPDevice
 from django_twostep.testing import enroll_totp
 
@@ -148,7 +149,7 @@ def test_user_with_our_email_method_is_skipped_and_keeps_our_codes(make_user, cl
 
     from django.core import mail
 
-    from django_twostep.flows import email as email_flows
+    from django_twostep.methods.email import flows as email_flows
 
     user, _device, _static = otp_user(make_user, clock)
     user.email = "someone@example.com"
@@ -166,7 +167,7 @@ def test_user_with_our_email_method_is_skipped_and_keeps_our_codes(make_user, cl
 
 def test_pending_django_twostep_setup_is_replaced(make_user, clock):
     user, device, _static = otp_user(make_user, clock)
-    flows.begin_totp_setup(user)
+    totp_flows.begin_totp_setup(user)
     import_methods("django-otp")
     assert TOTPDevice.objects.filter(user=user).count() == 1
     assert TOTPDevice.objects.get(user=user).bin_key == device.bin_key

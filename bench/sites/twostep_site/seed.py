@@ -14,8 +14,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from django_twostep import flows
 from django_twostep.conf import twostep_settings
+from django_twostep.methods.totp import flows as totp_flows
 from django_twostep.models import (
     RecoveryCode,
     RecoveryCodeDevice,
@@ -31,10 +31,10 @@ def seed(usernames: list[str], password_hash: str) -> None:
             [User(username=name, password=password_hash) for name in usernames], batch_size=1000
         )
         for user in users:
-            enrollment = flows.begin_totp_setup(user)
+            enrollment = totp_flows.begin_totp_setup(user)
             enrollment.device.set_key(secret_bytes(user.username))
             enrollment.device.save(update_fields=["encrypted_key"])
-            flows.activate_totp(user, code_for(user.username))
+            totp_flows.activate_totp(user, code_for(user.username))
     reset_replay_state()
 
 

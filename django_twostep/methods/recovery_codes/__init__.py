@@ -1,4 +1,9 @@
-"""Recovery codes: the backup of the other methods, in the registry."""
+"""Recovery codes: the backup of the other methods, in the registry.
+
+Its flows are in :mod:`.flows`, its pages in :mod:`.views`
+(``twostep:recovery-codes``), its API in :mod:`.api`
+(``users/{username}/recovery-codes``).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,10 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 
+from ...flows.codes import recovery_code_candidates
 from ...models import RecoveryCodeDevice
 from ..base import Method
+from . import flows
 
 
 class RecoveryCodesMethod(Method):
@@ -20,6 +27,12 @@ class RecoveryCodesMethod(Method):
     label = _("recovery code")
     backup = True
     device_model = RecoveryCodeDevice
+    urls = "django_twostep.methods.recovery_codes.urls"
+    api_urls = "django_twostep.methods.recovery_codes.api_urls"
+    template_dir = "django_twostep/recovery_codes"
+    use_label = _("Use a recovery code")
+    code_help_text = _("One of your recovery codes, such as abcd-efgh-jkmn.")
+    code_phrase = _("one of your recovery codes")
 
     def devices(self, user: AbstractBaseUser, *, confirmed: bool = True) -> QuerySet[Device]:
         return self.device_model.objects.filter(user_id=user.pk)
@@ -27,8 +40,6 @@ class RecoveryCodesMethod(Method):
     def match(
         self, user: AbstractBaseUser, code: str, *, devices: Iterable[Device] | None = None
     ) -> Device | None:
-        from ...flows.codes import recovery_code_candidates
-
         candidates = recovery_code_candidates(code)
         device = self.devices(user).first() if candidates else None
         if device is not None:
@@ -36,3 +47,9 @@ class RecoveryCodesMethod(Method):
                 if device.consume_code(candidate):
                     return device
         return None
+
+    def codes_remaining(self, user: AbstractBaseUser) -> int:
+        return flows.recovery_codes_remaining(user)
+
+    def issue_codes(self, user: AbstractBaseUser) -> list[str]:
+        return flows.generate_recovery_codes(user)

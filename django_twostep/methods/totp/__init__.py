@@ -1,15 +1,23 @@
-"""Authenticator apps (TOTP, RFC 6238): the method of the registry."""
+"""Authenticator apps (TOTP, RFC 6238): the method of the registry.
+
+Its flows are in :mod:`.flows`, its pages in :mod:`.views` (``twostep:totp-setup``,
+``twostep:totp-disable``), its API in :mod:`.api` (``users/{username}/otp``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 
+from ...flows.changes import Activation
+from ...flows.events import Origin
 from ...models import TOTPDevice
 from ..base import Method
+from . import flows
 
 
 class TOTPMethod(Method):
@@ -18,6 +26,14 @@ class TOTPMethod(Method):
     name = "totp"
     label = _("authenticator app")
     device_model = TOTPDevice
+    preload_relation = "twostep_totp_devices"
+    urls = "django_twostep.methods.totp.urls"
+    api_urls = "django_twostep.methods.totp.api_urls"
+    setup_url_name = "twostep:totp-setup"
+    removal_url_name = "twostep:totp-disable"
+    use_label = _("Use your authenticator app")
+    code_help_text = _("The 6-digit code your authenticator app shows now.")
+    code_phrase = _("a code from your authenticator app")
 
     def match(
         self, user: AbstractBaseUser, code: str, *, devices: Iterable[Device] | None = None
@@ -27,3 +43,18 @@ class TOTPMethod(Method):
             if counter is not None and device.consume_step(counter):
                 return device
         return None
+
+    def begin_setup(
+        self, user: AbstractBaseUser, *, verified_at: Any = None, origin: Origin | None = None
+    ) -> flows.TOTPEnrollment:
+        return flows.begin_totp_setup(user, verified_at=verified_at)
+
+    def activate(
+        self,
+        user: AbstractBaseUser,
+        response: Any,
+        *,
+        verified_at: Any = None,
+        origin: Origin | None = None,
+    ) -> Activation:
+        return flows.activate_totp(user, response, verified_at=verified_at, origin=origin)

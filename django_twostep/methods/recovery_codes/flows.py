@@ -9,15 +9,17 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
-from .. import clock, crypto
-from ..conf import twostep_settings
-from ..errors import FlowError
-from ..models import RECOVERY_CODE_PURPOSE, ApiToken, RecoveryCode, RecoveryCodeDevice
-from . import events
-from .codes import RECOVERY_ALPHABET, RECOVERY_CODE_LENGTH, format_recovery_code
-from .events import Origin
-from .methods import has_two_factor
-from .policy import authorize_method_change
+from ... import clock, crypto
+from ...conf import twostep_settings
+from ...errors import FlowError
+from ...flows import events
+from ...flows.codes import RECOVERY_ALPHABET, RECOVERY_CODE_LENGTH, format_recovery_code
+from ...flows.events import Origin
+from ...flows.methods import has_two_factor
+from ...flows.policy import authorize_method_change
+from ...models import RECOVERY_CODE_PURPOSE, ApiToken, RecoveryCode, RecoveryCodeDevice
+
+METHOD = "recovery_code"
 
 
 def generate_recovery_codes(user: AbstractBaseUser) -> list[str]:
@@ -69,5 +71,10 @@ def regenerate_recovery_codes(
         raise FlowError("not_enrolled")
     authorize_method_change(user, verified_at)
     codes = generate_recovery_codes(user)
-    events.record("recovery_codes_regenerated", user, method="recovery_code", origin=origin)
+    events.record("recovery_codes_regenerated", user, method=METHOD, origin=origin)
     return codes
+
+
+def recovery_codes_remaining(user: AbstractBaseUser) -> int:
+    """The user's unused recovery codes."""
+    return RecoveryCode.objects.filter(device__user_id=user.pk, used_at__isnull=True).count()

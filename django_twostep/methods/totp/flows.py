@@ -10,19 +10,17 @@ from urllib.parse import quote, urlencode
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils.safestring import SafeString
-from django_otp.models import Device
 
-from .. import qr
-from ..conf import twostep_settings
-from ..errors import FlowError
-from ..models import TOTPDevice
-from . import events
-from .codes import checked, lock_user, require_code, verify_second_factor
-from .events import Origin
-from .login import invalidate_challenges
-from .methods import method_removed, recovery_codes_remaining
-from .policy import authorize_method_change
-from .recovery import generate_recovery_codes
+from ... import qr
+from ...conf import twostep_settings
+from ...errors import FlowError
+from ...flows.changes import Activation, method_activated, remove_method
+from ...flows.codes import checked, require_code
+from ...flows.events import Origin
+from ...flows.policy import authorize_method_change
+from ...models import TOTPDevice
+
+METHOD = "totp"
 
 
 @dataclass(frozen=True)
@@ -101,18 +99,6 @@ def pending_totp(user: AbstractBaseUser) -> TOTPEnrollment | None:
     return TOTPEnrollment(device=device, uri=provisioning_uri(device)) if device else None
 
 
-@dataclass(frozen=True)
-class Activation:
-    """A method just activated."""
-
-    device: Device
-    # A fresh set when the user had no unused recovery codes; show it once.
-    recovery_codes: list[str] | None
-    # The user's first method: only then does proving it verify the session or
-    # token that activated it (a second method could be an attacker's own).
-    verifies: bool = False
-
-
 def activate_totp(
     user: AbstractBaseUser,
     code: object,
@@ -140,22 +126,8 @@ def activate_totp(
             return device
         return None
 
-    checked(user, check, method="totp", origin=origin)
-    return method_activated(user, device, "totp", origin, first=first)
-
-
-def method_activated(
-    user: AbstractBaseUser, device: Device, method: str, origin: Origin | None, *, first: bool
-) -> Activation:
-    """After a first code confirmed a method: pending logins die, recovery codes appear.
-
-    ``first``: the user had no other active method (from
-    :func:`~.policy.authorize_method_change`).
-    """
-    invalidate_challenges(user)
-    codes = None if recovery_codes_remaining(user) else generate_recovery_codes(user)
-    events.record("enabled", user, method=method, origin=origin)
-    return Activation(device=device, recovery_codes=codes, verifies=first)
+    checked(user, check, method=METHOD, origin=origin)
+    return method_activated(user, device, METHOD, origin, first=first)
 
 
 def disable_totp(user: AbstractBaseUser, code: object, *, origin: Origin | None = None) -> None:
@@ -164,11 +136,4 @@ def disable_totp(user: AbstractBaseUser, code: object, *, origin: Origin | None 
 
     When no method remains, the recovery codes and trusted browsers go too.
     """
-    if not TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists():
-        raise FlowError("not_enrolled")
-    verify_second_factor(user, code, origin=origin)
-    with transaction.atomic():
-        lock_user(user)  # first, as code checks do: a login being checked cannot deadlock us
-        TOTPDevice.objects.filter(user_id=user.pk).delete()
-        method_removed(user)
-    events.record("disabled", user, method="totp", origin=origin)
+    remove_method(user, METHOD, code=code, origin=origin)

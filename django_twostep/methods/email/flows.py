@@ -18,18 +18,20 @@ from datetime import datetime, timedelta
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
-from .. import clock, crypto
-from ..adapter import get_adapter
-from ..conf import twostep_settings
-from ..errors import FlowError
-from ..models import EMAIL_CODE_PURPOSE, EmailDevice, EmailSend
-from . import events
-from .codes import checked, lock_user, require_code
-from .events import Origin
-from .login import pending_login
-from .methods import method_removed
-from .policy import authorize_method_change
-from .totp import Activation, method_activated
+from ... import clock, crypto
+from ...adapter import get_adapter
+from ...conf import twostep_settings
+from ...errors import FlowError
+from ...flows import events
+from ...flows.changes import Activation, method_activated, remove_method
+from ...flows.codes import checked, lock_user, require_code
+from ...flows.delivery import send_login_code as send_pending_login_code
+from ...flows.delivery import send_step_up_code as send_code_for_step_up
+from ...flows.events import Origin
+from ...flows.policy import authorize_method_change
+from ...models import EMAIL_CODE_PURPOSE, EmailDevice, EmailSend
+
+METHOD = "email"
 
 _HOUR = timedelta(hours=1)
 
@@ -57,9 +59,10 @@ def send_wait(user: AbstractBaseUser, now: datetime | None = None) -> int:
     return max(0, math.ceil(max(waits)))
 
 
-def _send_code(
+def send_code(
     user: AbstractBaseUser, device: EmailDevice, purpose: str, origin: Origin | None
 ) -> None:
+    """E-mail a fresh code to ``device``'s address, within the sending limits."""
     digits = twostep_settings.EMAIL_CODE_DIGITS
     code = "".join(secrets.choice("0123456789") for _ in range(digits))
     ttl = twostep_settings.EMAIL_CODE_TTL
@@ -76,10 +79,10 @@ def _send_code(
         EmailSend.objects.create(user_id=user.pk, sent_at=now)
         # Inside the transaction: if delivery fails, the code is void and not counted.
         get_adapter().send_code(user, code, purpose=purpose, address=device.email, expires_in=ttl)
-    events.record("email_code_sent", user, method="email", origin=origin)
+    events.record("email_code_sent", user, method=METHOD, origin=origin)
 
 
-def _confirmed_device(user: AbstractBaseUser) -> EmailDevice:
+def confirmed_device(user: AbstractBaseUser) -> EmailDevice:
     device = EmailDevice.objects.filter(user_id=user.pk, confirmed=True).first()
     if device is None:
         raise FlowError("method_not_available", parameter="method")
@@ -111,7 +114,7 @@ def begin_email_setup(
     if device.email != address:
         device.email = address
         device.save(update_fields=["email"])
-    _send_code(user, device, "setup", origin)
+    send_code(user, device, "setup", origin)
     return device
 
 
@@ -136,35 +139,27 @@ def confirm_email_setup(
     checked(
         user,
         lambda: device if device.consume_code(normalized, confirm=True) else None,
-        method="email",
+        method=METHOD,
         origin=origin,
     )
-    return method_activated(user, device, "email", origin, first=first)
+    return method_activated(user, device, METHOD, origin, first=first)
 
 
 def remove_email_method(
     user: AbstractBaseUser, *, verified_at: datetime | None = None, origin: Origin | None = None
 ) -> None:
     """Remove the e-mail method (pending or active), after step-up (``verified_at``)."""
-    authorize_method_change(user, verified_at)
-    with transaction.atomic():
-        lock_user(user)  # first, as code checks do: a login being checked cannot deadlock us
-        deleted, _ = EmailDevice.objects.filter(user_id=user.pk).delete()
-        if not deleted:
-            raise FlowError("not_enrolled")
-        method_removed(user)
-    events.record("disabled", user, method="email", origin=origin)
+    remove_method(user, METHOD, verified_at=verified_at, origin=origin)
 
 
 def send_login_code(challenge_id: object, *, origin: Origin | None = None) -> None:
     """E-mail a code for a pending login (``two_factor_expired`` if it is dead)."""
-    user = pending_login(challenge_id).user
-    _send_code(user, _confirmed_device(user), "login", origin)
+    send_pending_login_code(challenge_id, method=METHOD, origin=origin)
 
 
 def send_step_up_code(user: AbstractBaseUser, *, origin: Origin | None = None) -> None:
     """E-mail a code to a logged-in user who must step up."""
-    _send_code(user, _confirmed_device(user), "step_up", origin)
+    send_code_for_step_up(user, method=METHOD, origin=origin)
 
 
 def masked_address(address: str) -> str:
