@@ -35,8 +35,9 @@ from urllib.parse import quote_plus
 from django.http import HttpRequest
 from django.views.debug import SafeExceptionReporterFilter, get_exception_reporter_filter
 
-from .flows.codes import normalize_code, recovery_code_candidates
+from .flows.codes import normalize_code
 from .http import TRUSTED_COOKIE_NAME
+from .methods import all_methods
 
 # request.META keys of the headers that carry codes: X-OTP, X-MFA-Code.
 SENSITIVE_META = re.compile(r"^HTTP_X_(OTP|MFA_CODE)$", re.I)
@@ -86,7 +87,8 @@ def request_secrets(request: HttpRequest) -> set[str]:
         normalized = normalize_code(value)
         forms = [value]
         if normalized:
-            forms += [normalized, *recovery_code_candidates(normalized)]
+            forms += [normalized]
+            forms += [form for m in all_methods() for form in m.stored_forms(normalized)]
         for form in forms:  # and as repr(), JSON and a URL-encoded body escape it
             found.update({form, repr(form)[1:-1], json.dumps(form)[1:-1], quote_plus(form)})
     return {secret for secret in found if len(secret) >= _MIN_SECRET_LENGTH}

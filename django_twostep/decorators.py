@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from . import state
 from .flows.policy import StepUp, step_up_status
-from .redirects import url_with_next
+from .redirects import enrollment_url_name, url_with_next
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
 
@@ -38,7 +38,7 @@ def step_up_response(request: HttpRequest, *, change: bool = False) -> HttpRespo
     status = step_up_status(user, state.verified_at(request), change=change)
     if status in (StepUp.FRESH, StepUp.NOTHING_TO_STEP_UP_TO):
         return None
-    target = "twostep:totp-setup" if status is StepUp.NOT_ENROLLED else "twostep:verify"
+    target = enrollment_url_name() if status is StepUp.NOT_ENROLLED else "twostep:verify"
     return HttpResponseRedirect(url_with_next(target, request.get_full_path()))
 
 

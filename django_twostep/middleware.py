@@ -18,7 +18,8 @@ Install it right after Django's ``AuthenticationMiddleware``::
   device on every request, as it always did).
 - A logged-in user whom ``TWOSTEP_REQUIRED`` covers and who has no method yet
   reaches only this app's own pages (settings, set-up, recovery codes, logout,
-  ...); every other page redirects to ``twostep:totp-setup``.
+  ...); every other page redirects to the set-up page of the first method of
+  ``TWOSTEP_METHODS`` (``twostep:totp-setup`` by default).
 - The Django admin (any URL of an ``admin`` application namespace) is served
   only to verified sessions (``user.is_verified()``): the admin's login page
   sends people to ``twostep:login``, and a staff member whose session is not
@@ -43,8 +44,8 @@ from django_otp.models import Device
 
 from . import state
 from .flows.methods import has_two_factor
-from .flows.policy import is_required
-from .redirects import safe_next_url, url_with_next
+from .flows.policy import must_enroll
+from .redirects import enrollment_url_name, safe_next_url, url_with_next
 
 
 def is_verified(user: AbstractBaseUser) -> bool:
@@ -191,16 +192,12 @@ class TwoStepMiddleware:
             return self.guard_admin(request, match)
         user = request.user
         if user.is_authenticated and self.must_enroll(user):
-            return HttpResponseRedirect(url_with_next("twostep:totp-setup", self.here(request)))
+            return HttpResponseRedirect(url_with_next(enrollment_url_name(), self.here(request)))
         return None
 
     def must_enroll(self, user: AbstractBaseUser) -> bool:
-        """A user the policy covers and who has no method (one query at most)."""
-        if not is_required(user):
-            return False
-        if is_verified(user):  # a verified session proves a method
-            return False
-        return not has_two_factor(user)
+        """:func:`django_twostep.flows.must_enroll` (a hook for subclasses)."""
+        return must_enroll(user)
 
     def guard_admin(self, request: HttpRequest, match: ResolverMatch) -> HttpResponse | None:
         """Let verified sessions in; send everyone else through the two-step pages."""
@@ -210,7 +207,7 @@ class TwoStepMiddleware:
         if user.is_authenticated and is_verified(user):
             return None
         if user.is_authenticated and user.is_staff:
-            target = "twostep:verify" if has_two_factor(user) else "twostep:totp-setup"
+            target = "twostep:verify" if has_two_factor(user) else enrollment_url_name()
             return HttpResponseRedirect(url_with_next(target, self.here(request)))
         if match.url_name == "login":
             next_url = safe_next_url(request, request.GET.get("next"))

@@ -8,6 +8,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from .methods import primary_methods
+
 REDIRECT_FIELD_NAME = "next"
 
 
@@ -44,3 +46,11 @@ def url_with_next(viewname: str, next_url: str | None) -> str:
     if next_url:
         url = f"{url}?{urlencode({REDIRECT_FIELD_NAME: next_url})}"
     return url
+
+
+def enrollment_url_name() -> str:
+    """Where ``TWOSTEP_REQUIRED`` sends a user without a method: the set-up page of
+    the first method of ``TWOSTEP_METHODS`` that has one, else the settings page."""
+    return next(
+        (m.setup_url_name for m in primary_methods() if m.setup_url_name), "twostep:settings"
+    )

@@ -204,6 +204,7 @@ def test_removing_a_method_during_a_login_code_check_does_not_deadlock(
 
     from django.core import mail
 
+    from django_twostep.flows import changes as changes_flows
     from django_twostep.flows import login as login_flows
     from django_twostep.methods.email import flows as email_flows
     from django_twostep.methods.totp import flows as totp_flows
@@ -223,11 +224,10 @@ def test_removing_a_method_during_a_login_code_check_does_not_deadlock(
         email_flows.send_login_code(pending.id)
         code = emailed_code()
         remove = lambda: email_flows.remove_email_method(totp_user, verified_at=stepped_up)  # noqa: E731
-        module = email_flows
     else:
         code = current_code(totp_user)
         remove = lambda: totp_flows.disable_totp(totp_user, recovery[0])  # noqa: E731
-        module = totp_flows
+    module = changes_flows  # every removal ends in changes.method_removed()
 
     removing, removal_goes_on = threading.Event(), threading.Event()
     checking, check_goes_on = threading.Event(), threading.Event()

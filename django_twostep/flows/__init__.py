@@ -22,8 +22,6 @@ The names below are the public API (docs/api-reference).
 from .changes import Activation, invalidate_challenges, method_activated, remove_method
 from .codes import (
     MAX_CODE_LENGTH,
-    RECOVERY_ALPHABET,
-    RECOVERY_CODE_LENGTH,
     Verification,
     normalize_code,
     throttle_wait,
@@ -55,8 +53,6 @@ from .policy import StepUp, authorize_method_change, is_required, must_enroll, s
 
 __all__ = [
     "MAX_CODE_LENGTH",
-    "RECOVERY_ALPHABET",
-    "RECOVERY_CODE_LENGTH",
     "Activation",
     "LoginResult",
     "LoginStep",

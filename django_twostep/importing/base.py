@@ -10,8 +10,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from ..flows.codes import as_imported_code, normalize_code
+from ..flows.codes import normalize_code
 from ..flows.methods import method_models
+from ..methods.recovery_codes.codes import as_imported_code
 from ..methods.recovery_codes.flows import store_recovery_codes
 from ..models import TOTPDevice
 
@@ -81,7 +82,7 @@ class UserPlan:
 
     user_id: Any
     totp: TOTPSecret | None = None
-    # Stored forms (see flows.codes.as_imported_code), and the rows they came from.
+    # Stored forms (see methods.recovery_codes.codes.as_imported_code), and the rows they came from.
     recovery_codes: list[str] = field(default_factory=list)
     recovery_rows: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)

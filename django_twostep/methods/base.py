@@ -137,6 +137,11 @@ class Method:
         """Whether ``code`` can be one of this method's at all (cheap, no query)."""
         return not self.digits_only or (code.isascii() and code.isdigit())
 
+    def stored_forms(self, code: str) -> list[str]:
+        """Other forms ``code`` (normalised) takes when this method checks it (a
+        recovery code's canonical spelling): error reports hide those too."""
+        return []
+
     # -- setting it up -----------------------------------------------------------------
 
     def begin_setup(

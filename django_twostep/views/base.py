@@ -31,8 +31,13 @@ from ..errors import BUSY_RETRY_AFTER, FlowError, database_busy
 from ..flows.codes import Verification
 from ..flows.events import Origin
 from ..http import origin_from_request
-from ..methods import Method, get_method, primary_methods
-from ..redirects import REDIRECT_FIELD_NAME, requested_next_url, url_with_next
+from ..methods import Method, get_method
+from ..redirects import (
+    REDIRECT_FIELD_NAME,
+    enrollment_url_name,
+    requested_next_url,
+    url_with_next,
+)
 
 BUSY_TEMPLATE = "django_twostep/busy.html"
 
@@ -89,14 +94,6 @@ protected_button = method_decorator(
 
 def default_redirect_url() -> str:
     return resolve_url(settings.LOGIN_REDIRECT_URL)
-
-
-def enrollment_url_name() -> str:
-    """Where ``TWOSTEP_REQUIRED`` sends a user without a method: the set-up page of
-    the first method of ``TWOSTEP_METHODS`` that has one, else the settings page."""
-    return next(
-        (m.setup_url_name for m in primary_methods() if m.setup_url_name), "twostep:settings"
-    )
 
 
 def after_login_url(user: AbstractBaseUser, next_url: str) -> str:

@@ -16,8 +16,8 @@ from rest_framework.test import APIClient
 
 from django_twostep import flows
 from django_twostep.errors import CATALOGUE, FlowError
-from django_twostep.flows.codes import RECOVERY_ALPHABET
 from django_twostep.methods.recovery_codes import flows as recovery_flows
+from django_twostep.methods.recovery_codes.codes import RECOVERY_ALPHABET
 from django_twostep.testing import TEST_PASSWORD, login_verified
 from tests.pages import assert_stays_on_site
 

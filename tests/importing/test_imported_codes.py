@@ -7,8 +7,8 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice as OTPTOTPDevice
 
 from django_twostep.errors import FlowError
-from django_twostep.flows.codes import as_imported_code, recovery_code_candidates
 from django_twostep.importing import import_methods
+from django_twostep.methods.recovery_codes.codes import as_imported_code, recovery_code_candidates
 from django_twostep.models import UserThrottle
 
 from .conftest import base32_of_hex, log_in, phone

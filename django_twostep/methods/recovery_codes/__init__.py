@@ -14,10 +14,10 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device
 
-from ...flows.codes import recovery_code_candidates
 from ...models import RecoveryCodeDevice
 from ..base import Method
 from . import flows
+from .codes import recovery_code_candidates
 
 
 class RecoveryCodesMethod(Method):
@@ -47,6 +47,9 @@ class RecoveryCodesMethod(Method):
                 if device.consume_code(candidate):
                     return device
         return None
+
+    def stored_forms(self, code: str) -> list[str]:
+        return recovery_code_candidates(code)
 
     def codes_remaining(self, user: AbstractBaseUser) -> int:
         return flows.recovery_codes_remaining(user)

@@ -13,11 +13,11 @@ from ... import clock, crypto
 from ...conf import twostep_settings
 from ...errors import FlowError
 from ...flows import events
-from ...flows.codes import RECOVERY_ALPHABET, RECOVERY_CODE_LENGTH, format_recovery_code
 from ...flows.events import Origin
 from ...flows.methods import has_two_factor
 from ...flows.policy import authorize_method_change
 from ...models import RECOVERY_CODE_PURPOSE, ApiToken, RecoveryCode, RecoveryCodeDevice
+from .codes import RECOVERY_ALPHABET, RECOVERY_CODE_LENGTH, format_recovery_code
 
 METHOD = "recovery_code"
 

@@ -17,7 +17,7 @@ from ... import flows as shared_flows
 from ... import state
 from ...decorators import step_up_response
 from ...errors import FlowError
-from ...redirects import REDIRECT_FIELD_NAME, requested_next_url
+from ...redirects import REDIRECT_FIELD_NAME, enrollment_url_name, requested_next_url
 from ...views.base import MethodMixin, OriginMixin, notify_error, protected
 from . import flows
 from .forms import RegenerateRecoveryCodesForm
@@ -53,6 +53,7 @@ class RecoveryCodesView(LoginRequiredMixin, MethodMixin, OriginMixin, FormView):
                 "downloadable": codes is not None
                 or state.fresh_recovery_codes(request) is not None,
                 REDIRECT_FIELD_NAME: requested_next_url(request),
+                "setup_url": reverse(enrollment_url_name()),
             }
         )
         return context
