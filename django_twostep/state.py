@@ -43,8 +43,6 @@ LOGIN_NOTICE_KEY = "_twostep_notice"
 _PENDING_PURPOSE = "session-pending-login"
 _CODES_PURPOSE = "session-recovery-codes"
 
-# New recovery codes stay available (page and download) this long at most.
-FRESH_CODES_TTL = 600
 
 _TRUSTED_COOKIE_SALT = "django_twostep.trusted-browser"
 
@@ -169,11 +167,13 @@ def forget_verified_device(request: HttpRequest) -> None:
 # -- recovery codes just generated ----------------------------------------------------
 
 
-def keep_fresh_recovery_codes(request: HttpRequest, codes: list[str]) -> None:
-    """Hold a new set of recovery codes until it has been shown (sealed, briefly)."""
+def keep_fresh_recovery_codes(request: HttpRequest, codes: list[str], *, expires_in: int) -> None:
+    """Hold a new set of recovery codes until it has been shown (sealed), for
+    ``expires_in`` seconds at most (the flows say how long:
+    :data:`django_twostep.flows.FRESH_CODES_SHOWN_FOR`)."""
     request.session[FRESH_CODES_KEY] = {
         "codes": crypto.encrypt("\n".join(codes).encode(), purpose=_CODES_PURPOSE),
-        "at": clock.time(),
+        "until": clock.time() + expires_in,
         "shown": False,
     }
 
@@ -183,13 +183,13 @@ def fresh_recovery_codes(request: HttpRequest, *, for_display: bool = False) -> 
 
     With ``for_display``, returns them only the first time (the page shows a
     new set once); the download stays possible until :func:`forget_fresh_recovery_codes`
-    or :data:`FRESH_CODES_TTL` seconds after they were made.
+    or until the time :func:`keep_fresh_recovery_codes` was given is over.
     """
     data = request.session.get(FRESH_CODES_KEY)
     if not isinstance(data, dict):
         return None
-    at = data.get("at")
-    if not isinstance(at, int | float) or clock.time() - at > FRESH_CODES_TTL:
+    until = data.get("until")
+    if not isinstance(until, int | float) or clock.time() > until:
         forget_fresh_recovery_codes(request)
         return None
     if for_display:

@@ -135,7 +135,7 @@ def test_download_codes_as_text_while_fresh(bob_client, plain_user, twostep_cloc
 def test_download_ends_after_ten_minutes(bob_client, twostep_clock):
     secret = secret_on_page(bob_client.get(url("totp-setup")))
     bob_client.post(url("totp-setup"), {"code": pyotp.TOTP(secret).now()})
-    twostep_clock.advance(state.FRESH_CODES_TTL + 1)
+    twostep_clock.advance(flows.FRESH_CODES_SHOWN_FOR + 1)
     assert bob_client.get(url("recovery-codes-download"))["Location"] == url("recovery-codes")
     assert bob_client.get(url("recovery-codes")).context["codes"] is None
 

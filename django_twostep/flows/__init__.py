@@ -19,7 +19,13 @@ methods of ``TWOSTEP_METHODS``.
 The names below are the public API (docs/api-reference).
 """
 
-from .changes import Activation, invalidate_challenges, method_activated, remove_method
+from .changes import (
+    FRESH_CODES_SHOWN_FOR,
+    Activation,
+    invalidate_challenges,
+    method_activated,
+    remove_method,
+)
 from .codes import (
     MAX_CODE_LENGTH,
     Verification,
@@ -52,6 +58,7 @@ from .methods import (
 from .policy import StepUp, authorize_method_change, is_required, must_enroll, step_up_status
 
 __all__ = [
+    "FRESH_CODES_SHOWN_FOR",
     "MAX_CODE_LENGTH",
     "Activation",
     "LoginResult",

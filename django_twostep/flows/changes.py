@@ -32,6 +32,10 @@ from .events import Origin
 from .methods import has_two_factor
 from .policy import authorize_method_change
 
+# Seconds a new set of recovery codes stays on its page and downloadable, in the
+# session that made it (an activation or a regeneration); then it is gone for good.
+FRESH_CODES_SHOWN_FOR = 600
+
 
 @dataclass(frozen=True)
 class Activation:

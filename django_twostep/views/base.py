@@ -136,7 +136,9 @@ def activated(request: HttpRequest, activation: flows.Activation) -> None:
         otp_login(request, activation.device)
         state.mark_verified(request)
     if activation.recovery_codes:
-        state.keep_fresh_recovery_codes(request, activation.recovery_codes)
+        state.keep_fresh_recovery_codes(
+            request, activation.recovery_codes, expires_in=flows.FRESH_CODES_SHOWN_FOR
+        )
 
 
 def notify(request: HttpRequest, level: int, message: str | Promise, code: str) -> None:

@@ -66,7 +66,9 @@ class RecoveryCodesView(LoginRequiredMixin, MethodMixin, OriginMixin, FormView):
         except FlowError as error:
             notify_error(self.request, error)
             return HttpResponseRedirect(reverse("twostep:settings"))
-        state.keep_fresh_recovery_codes(self.request, codes)
+        state.keep_fresh_recovery_codes(
+            self.request, codes, expires_in=shared_flows.FRESH_CODES_SHOWN_FOR
+        )
         return HttpResponseRedirect(self.request.get_full_path())
 
 
