@@ -104,7 +104,7 @@ def test_cleanup_purges_only_what_is_dead(totp_user, twostep_clock, capsys):
     assert list(Challenge.objects.values_list("pk", flat=True)) == [
         Challenge.objects.order_by("pk").first().pk
     ]
-    flows.pending_login(live.id)  # still usable
+    flows.live_challenge(live.id)  # still usable
     assert set(ApiToken.objects.all()) == {live_token}
     assert set(TrustedBrowser.objects.all()) == {live_browser}
     assert EmailSend.objects.count() == 1

@@ -14,7 +14,7 @@ from ..errors import FlowError
 from ..methods.base import Method
 from ..methods.registry import sending_methods
 from .events import Origin
-from .login import pending_login
+from .login import live_challenge
 
 
 def sending_method(user: AbstractBaseUser, name: str | None = None) -> Method:
@@ -37,7 +37,7 @@ def send_login_code(
     challenge_id: object, *, method: str | None = None, origin: Origin | None = None
 ) -> None:
     """Deliver a code for a pending login (``two_factor_expired`` if it is dead)."""
-    user = pending_login(challenge_id).user
+    user = live_challenge(challenge_id).user
     sending_method(user, method).send_code(user, purpose="login", origin=origin)
 
 

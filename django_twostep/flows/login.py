@@ -183,7 +183,7 @@ def _still_valid_for(user: AbstractBaseUser, password_digest: str) -> bool:
     return user.is_active and constant_time_compare(password_digest, password_fingerprint(user))
 
 
-def pending_login(challenge_id: object) -> Challenge:
+def live_challenge(challenge_id: object) -> Challenge:
     """The live challenge for ``challenge_id`` (with its user), or ``two_factor_expired``.
 
     A challenge is dead once expired, used, out of attempts, or when its user
@@ -243,7 +243,7 @@ def _lock_owner(challenge_id: str) -> tuple[UserThrottle, int, dict[str, list[De
         # Django leaves the attribute unset when the outer join found no device.
         device = getattr(row, "preloaded_device", None)
         return row, row.challenge_pk, {preloaded.name: [device] if device is not None else []}
-    challenge = pending_login(challenge_id)  # dead: two_factor_expired
+    challenge = live_challenge(challenge_id)  # dead: two_factor_expired
     return lock_user(challenge.user), challenge.pk, None
 
 

@@ -189,7 +189,7 @@ def test_expired_code_is_refused(email_user, twostep_clock):
     APIClient().post(SEND, {"two_factor_id": meta["two_factor_id"]}, format="json")
     code = last_emailed_code()
     twostep_clock.advance(299)  # inside the login's life, but...
-    flows.pending_login(meta["two_factor_id"])
+    flows.live_challenge(meta["two_factor_id"])
     from django_twostep.models import EmailDevice
 
     EmailDevice.objects.filter(user=email_user).update(code_expires_at=clock.now())

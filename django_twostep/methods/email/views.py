@@ -74,7 +74,7 @@ class LoginEmailCodeView(MethodMixin, OriginMixin, View):
         if pending is None:
             return HttpResponseRedirect(reverse("twostep:login"))
         try:
-            user = shared_flows.pending_login(pending.challenge_id).user
+            user = shared_flows.live_challenge(pending.challenge_id).user
         except FlowError:
             return HttpResponseRedirect(reverse("twostep:login-code"))  # page 2 starts again
         return send_code_and_return(
