@@ -162,6 +162,11 @@ def send_step_up_code(user: AbstractBaseUser, *, origin: Origin | None = None) -
     send_code_for_step_up(user, method=METHOD, origin=origin)
 
 
+def code_lifetime_minutes() -> int:
+    """How long an e-mailed code works, in whole minutes (at least one), for messages."""
+    return max(1, twostep_settings.EMAIL_CODE_TTL // 60)
+
+
 def masked_address(address: str) -> str:
     """``d***@example.com``: enough to recognise one's own address on a page."""
     local, _, domain = address.partition("@")

@@ -17,7 +17,6 @@ from django.views.generic import FormView
 
 from ... import flows as shared_flows
 from ... import state
-from ...conf import twostep_settings
 from ...decorators import step_up_response
 from ...errors import FlowError
 from ...redirects import requested_next_url, url_with_next
@@ -52,7 +51,7 @@ def send_code_and_return(
             message = error.detail
         notify(request, messages.ERROR, message, error.code)
     else:
-        minutes = max(1, twostep_settings.EMAIL_CODE_TTL // 60)
+        minutes = flows.code_lifetime_minutes()
         message = ngettext(
             "We sent a code to %(address)s. It works for %(minutes)d minute.",
             "We sent a code to %(address)s. It works for %(minutes)d minutes.",
