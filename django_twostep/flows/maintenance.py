@@ -10,17 +10,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from .. import clock
-from ..models import (
-    ApiToken,
-    Challenge,
-    EmailDevice,
-    EmailSend,
-    RecoveryCodeDevice,
-    SecurityEvent,
-    TOTPDevice,
-    TrustedBrowser,
-    UserThrottle,
-)
+from ..methods.registry import all_methods
+from ..models import ApiToken, Challenge, SecurityEvent, TrustedBrowser, UserThrottle
 from . import events
 from .codes import lock_user
 from .events import Origin
@@ -40,7 +31,9 @@ def reset_two_factor(user: AbstractBaseUser, *, origin: Origin | None = None) ->
         # The user's lock first, as every code check takes it: a check running now
         # finishes before anything is removed, instead of deadlocking with us.
         lock_user(user)
-        for model in (TOTPDevice, EmailDevice, RecoveryCodeDevice, Challenge, TrustedBrowser):
+        for method in all_methods():
+            method.remove(user)
+        for model in (Challenge, TrustedBrowser):
             model.objects.filter(user_id=user.pk).delete()
         ApiToken.objects.filter(user_id=user.pk, revoked_at__isnull=True).update(revoked_at=now)
         UserThrottle.objects.filter(user_id=user.pk).update(failures=0, locked_until=None)
@@ -50,8 +43,8 @@ def reset_two_factor(user: AbstractBaseUser, *, origin: Origin | None = None) ->
 @dataclass(frozen=True)
 class Purged:
     challenges: int
-    email_sends: int
-    email_codes: int
+    # What each method purged of its own, e.g. ("e-mailed code(s)", 2).
+    by_methods: list[tuple[str, int]]
     tokens: int
     trusted_browsers: int
     events: int
@@ -63,15 +56,10 @@ def purge_expired() -> Purged:
     challenges = Challenge.objects.filter(
         Q(expires_at__lte=now) | Q(consumed_at__isnull=False) | Q(attempts_left=0)
     ).delete()[0]
-    sends = EmailSend.objects.filter(sent_at__lte=now - timedelta(days=1)).delete()[0]
-    codes = (
-        EmailDevice.objects.filter(code_expires_at__lte=now)
-        .exclude(code_digest="")
-        .update(code_digest="", code_attempts_left=0)
-    )
+    by_methods = [found for method in all_methods() for found in method.purge_expired(now)]
     tokens = ApiToken.objects.filter(
         Q(refresh_expires_at__lte=now) | Q(revoked_at__lte=now - timedelta(days=1))
     ).delete()[0]
     browsers = TrustedBrowser.objects.filter(expires_at__lte=now).delete()[0]
     old_events = SecurityEvent.objects.filter(created_at__lte=now - EVENT_RETENTION).delete()[0]
-    return Purged(challenges, sends, codes, tokens, browsers, old_events)
+    return Purged(challenges, by_methods, tokens, browsers, old_events)

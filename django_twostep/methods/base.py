@@ -27,6 +27,7 @@ names, dotted paths), so this module and the method classes import no view.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -140,6 +141,11 @@ class Method:
     def stored_forms(self, code: str) -> list[str]:
         """Other forms ``code`` (normalised) takes when this method checks it (a
         recovery code's canonical spelling): error reports hide those too."""
+        return []
+
+    def purge_expired(self, now: datetime) -> list[tuple[str, int]]:
+        """Delete what the method keeps and can no longer use (``twostep_cleanup``);
+        what it purged, as ``(what, count)`` pairs for the command's report."""
         return []
 
     # -- setting it up -----------------------------------------------------------------

@@ -8,6 +8,7 @@ and the "E-mail me a code" buttons), its API in :mod:`.api`
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -66,6 +67,9 @@ class EmailMethod(Method):
         origin: Origin | None = None,
     ) -> Activation:
         return flows.confirm_email_setup(user, response, verified_at=verified_at, origin=origin)
+
+    def purge_expired(self, now: datetime) -> list[tuple[str, int]]:
+        return flows.purge_expired(now)
 
     def send_code(
         self, user: AbstractBaseUser, *, purpose: Purpose, origin: Origin | None = None

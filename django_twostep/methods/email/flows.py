@@ -162,6 +162,17 @@ def send_step_up_code(user: AbstractBaseUser, *, origin: Origin | None = None) -
     send_code_for_step_up(user, method=METHOD, origin=origin)
 
 
+def purge_expired(now: datetime) -> list[tuple[str, int]]:
+    """Void expired codes and forget send records older than a day (``twostep_cleanup``)."""
+    codes = (
+        EmailDevice.objects.filter(code_expires_at__lte=now)
+        .exclude(code_digest="")
+        .update(code_digest="", code_attempts_left=0)
+    )
+    sends = EmailSend.objects.filter(sent_at__lte=now - timedelta(days=1)).delete()[0]
+    return [("e-mailed code(s)", codes), ("send record(s)", sends)]
+
+
 def code_lifetime_minutes() -> int:
     """How long an e-mailed code works, in whole minutes (at least one), for messages."""
     return max(1, twostep_settings.EMAIL_CODE_TTL // 60)
