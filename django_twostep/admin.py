@@ -1,48 +1,21 @@
+"""The admin: each configured method's devices (its ``admin_class``), the back-off,
+security events (read-only), trusted browsers, and the reset action."""
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .flows.maintenance import reset_two_factor
 from .http import origin_from_request
-from .models import (
-    EmailDevice,
-    RecoveryCodeDevice,
-    SecurityEvent,
-    TOTPDevice,
-    TrustedBrowser,
-    UserThrottle,
-)
+from .methods import all_methods
+from .models import SecurityEvent, TrustedBrowser, UserThrottle
 
-
-@admin.register(TOTPDevice)
-class TOTPDeviceAdmin(admin.ModelAdmin):
-    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
-    list_filter = ["confirmed"]
-    search_fields = ["user__username"]
-    raw_id_fields = ["user"]
-    # The secret is never shown or edited here.
-    exclude = ["encrypted_key"]
-    readonly_fields = ["last_t", "drift", "created_at", "last_used_at"]
-
-
-@admin.register(EmailDevice)
-class EmailDeviceAdmin(admin.ModelAdmin):
-    list_display = ["user", "email", "confirmed", "created_at", "last_used_at"]
-    list_filter = ["confirmed"]
-    search_fields = ["user__username", "email"]
-    raw_id_fields = ["user"]
-    # The live code's digest is nobody's business.
-    exclude = ["code_digest"]
-    readonly_fields = ["code_expires_at", "code_attempts_left", "created_at", "last_used_at"]
-
-
-@admin.register(RecoveryCodeDevice)
-class RecoveryCodeDeviceAdmin(admin.ModelAdmin):
-    list_display = ["user", "created_at", "last_used_at"]
-    search_fields = ["user__username"]
-    raw_id_fields = ["user"]
+for _method in all_methods():
+    if _method.admin_class and not admin.site.is_registered(_method.device_model):
+        admin.site.register(_method.device_model, import_string(_method.admin_class))
 
 
 @admin.register(UserThrottle)

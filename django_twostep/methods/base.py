@@ -79,6 +79,8 @@ class Method:
     # shared ones (``django_twostep.api.urls``). None: it has none.
     urls: ClassVar[str | None] = None
     api_urls: ClassVar[str | None] = None
+    # Its devices' ModelAdmin (dotted path), registered by ``django_twostep.admin``.
+    admin_class: ClassVar[str | None] = None
     # URL name of its set-up page (``twostep:...``); None: set up elsewhere.
     setup_url_name: ClassVar[str | None] = None
     # URL name of the page that removes it; the shared removal page (step-up

@@ -32,6 +32,7 @@ class EmailMethod(Method):
     digits_only = True
     sends_codes = True
     urls = "django_twostep.methods.email.urls"
+    admin_class = "django_twostep.methods.email.admin.EmailDeviceAdmin"
     api_urls = "django_twostep.methods.email.api_urls"
     setup_url_name = "twostep:email-setup"
     removal_url_name = "twostep:email-setup"

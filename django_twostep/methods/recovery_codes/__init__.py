@@ -28,6 +28,7 @@ class RecoveryCodesMethod(Method):
     backup = True
     device_model = RecoveryCodeDevice
     urls = "django_twostep.methods.recovery_codes.urls"
+    admin_class = "django_twostep.methods.recovery_codes.admin.RecoveryCodeDeviceAdmin"
     api_urls = "django_twostep.methods.recovery_codes.api_urls"
     template_dir = "django_twostep/recovery_codes"
     use_label = _("Use a recovery code")

@@ -28,6 +28,7 @@ class TOTPMethod(Method):
     device_model = TOTPDevice
     preload_relation = "twostep_totp_devices"
     urls = "django_twostep.methods.totp.urls"
+    admin_class = "django_twostep.methods.totp.admin.TOTPDeviceAdmin"
     api_urls = "django_twostep.methods.totp.api_urls"
     setup_url_name = "twostep:totp-setup"
     removal_url_name = "twostep:totp-disable"
