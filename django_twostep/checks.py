@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -126,6 +127,7 @@ def check_settings(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any
             )
         )
     errors.extend(_check_required())
+    errors.extend(_check_methods())
     return errors
 
 
@@ -178,3 +180,44 @@ def _check_required() -> list[Error]:
             id="django_twostep.E007",
         )
     ]
+
+
+_METHOD_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _check_methods() -> list[Error]:
+    """``TWOSTEP_METHODS``: importable :class:`~django_twostep.methods.Method` classes,
+    each name once and usable in a URL, at least one method that turns two-step
+    login on, and at most one backup."""
+    from .methods import Method
+
+    paths = twostep_settings.METHODS
+    if isinstance(paths, str) or not isinstance(paths, list | tuple):
+        return [_methods_error("TWOSTEP_METHODS must be a list of dotted paths.")]
+    methods = []
+    for path in paths:
+        try:
+            method = import_string(path) if isinstance(path, str) else None
+        except ImportError:
+            method = None
+        if not (isinstance(method, type) and issubclass(method, Method)):
+            return [_methods_error(f"TWOSTEP_METHODS: {path!r} is not a Method class.")]
+        methods.append(method)
+    names = [getattr(method, "name", None) for method in methods]
+    if not all(isinstance(name, str) and _METHOD_NAME.fullmatch(name) for name in names):
+        return [_methods_error("Every method needs a name of lower-case letters, digits and _.")]
+    if len(set(names)) != len(names):
+        return [_methods_error(f"TWOSTEP_METHODS names a method twice: {names}.")]
+    if not any(not method.backup for method in methods):
+        return [_methods_error("TWOSTEP_METHODS has no method that turns two-step login on.")]
+    if sum(method.backup for method in methods) > 1:
+        return [_methods_error("TWOSTEP_METHODS has more than one backup method.")]
+    return []
+
+
+def _methods_error(message: str) -> Error:
+    return Error(
+        message,
+        hint="List the method classes in page order (docs/methods.md).",
+        id="django_twostep.E008",
+    )

@@ -112,3 +112,39 @@ def test_every_setting_is_documented_in_the_readme():
     for setting in TwoStepSettings.all():
         assert f"`{setting.name}`" in readme, setting.name
         assert f"`{setting.name}`" in docs, setting.name
+
+
+BUILT_IN = TwoStepSettings.METHODS.default
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "django_twostep.methods.totp.TOTPMethod",  # a string, not a list
+        [*BUILT_IN, "no.such.Method"],
+        [*BUILT_IN, "django_twostep.models.TOTPDevice"],  # not a Method
+        [*BUILT_IN, BUILT_IN[0]],  # a name twice
+        [BUILT_IN[2]],  # recovery codes alone turn nothing on
+        [*BUILT_IN, "tests.test_checks.SecondBackup"],
+        [*BUILT_IN, "tests.test_checks.BadName"],
+    ],
+)
+def test_bad_methods(settings, value):
+    settings.TWOSTEP_METHODS = value
+    assert twostep_errors() == ["django_twostep.E008"]
+
+
+@pytest.mark.parametrize("value", [BUILT_IN, BUILT_IN[1:], [BUILT_IN[0]]])
+def test_good_methods(settings, value):
+    settings.TWOSTEP_METHODS = value
+    assert twostep_errors() == []
+
+
+def _method(class_name: str, **attributes):
+    from django_twostep.methods.recovery_codes import RecoveryCodesMethod
+
+    return type(class_name, (RecoveryCodesMethod,), attributes)
+
+
+SecondBackup = _method("SecondBackup", name="more_codes")
+BadName = _method("BadName", name="No Spaces/Or Slashes", backup=False)
