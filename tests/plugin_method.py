@@ -19,6 +19,8 @@ BUILT_IN = [
     "django_twostep.methods.recovery_codes.RecoveryCodesMethod",
 ]
 WITH_PIN = [*BUILT_IN[:2], "tests.plugin_method.PinMethod", BUILT_IN[2]]
+PIN = "48151623"
+WRONG_PIN = "00000000"
 
 
 class PinMethod(Method):
