@@ -11,8 +11,7 @@ from django.test import Client
 
 from django_twostep import flows
 from django_twostep.testing import login_verified
-
-from .pages import error_codes, mailed_code, page1, page2, url
+from tests.pages import error_codes, mailed_code, page1, page2, url
 
 pytestmark = pytest.mark.django_db
 
@@ -146,8 +145,8 @@ def test_no_code_in_logs_or_urls(erin, caplog):
 
 
 def test_adapter_override_is_used_by_the_pages(erin, settings):
-    settings.TWOSTEP_ADAPTER = "tests.test_email_flows.RecordingAdapter"
-    from tests.test_email_flows import RecordingAdapter
+    settings.TWOSTEP_ADAPTER = "tests.methods.email.test_flows.RecordingAdapter"
+    from tests.methods.email.test_flows import RecordingAdapter
 
     RecordingAdapter.sent.clear()
     client = Client()

@@ -13,8 +13,7 @@ from rest_framework.test import APIClient
 from django_twostep import clock, flows
 from django_twostep.models import ApiToken
 from django_twostep.testing import TEST_PASSWORD
-
-from .conftest import LOGIN, TWO_FACTOR, bearer, codes, error, last_emailed_code
+from tests.api.conftest import LOGIN, TWO_FACTOR, bearer, codes, error, last_emailed_code
 
 SEND = "/api/v1/auth/two-factor/send"
 

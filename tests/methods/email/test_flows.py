@@ -192,7 +192,7 @@ class RecordingAdapter(DefaultAdapter):
 
 
 def test_adapter_override_is_called(email_user, settings):
-    settings.TWOSTEP_ADAPTER = "tests.test_email_flows.RecordingAdapter"
+    settings.TWOSTEP_ADAPTER = "tests.methods.email.test_flows.RecordingAdapter"
     RecordingAdapter.sent.clear()
     email_flows.send_step_up_code(email_user)
     assert RecordingAdapter.sent == [(email_user.pk, "step_up", "erin@example.com", 600, 6)]
@@ -205,7 +205,7 @@ class FailingAdapter(DefaultAdapter):
 
 
 def test_failed_delivery_voids_the_code_and_is_not_counted(email_user, settings):
-    settings.TWOSTEP_ADAPTER = "tests.test_email_flows.FailingAdapter"
+    settings.TWOSTEP_ADAPTER = "tests.methods.email.test_flows.FailingAdapter"
     with pytest.raises(ConnectionError):
         email_flows.send_step_up_code(email_user)
     assert not EmailDevice.objects.get(user=email_user).has_live_code()
