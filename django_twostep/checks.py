@@ -182,7 +182,8 @@ def _check_required() -> list[Error]:
     ]
 
 
-_METHOD_NAME = re.compile(r"[a-z][a-z0-9_]*")
+# URL-safe, and short enough for SecurityEvent.method (20 characters).
+_METHOD_NAME = re.compile(r"[a-z][a-z0-9_]{0,19}")
 
 
 def _check_methods() -> list[Error]:
@@ -205,7 +206,11 @@ def _check_methods() -> list[Error]:
         methods.append(method)
     names = [getattr(method, "name", None) for method in methods]
     if not all(isinstance(name, str) and _METHOD_NAME.fullmatch(name) for name in names):
-        return [_methods_error("Every method needs a name of lower-case letters, digits and _.")]
+        return [
+            _methods_error(
+                "Every method needs a name of lower-case letters, digits and _ (20 at most)."
+            )
+        ]
     if len(set(names)) != len(names):
         return [_methods_error(f"TWOSTEP_METHODS names a method twice: {names}.")]
     if not any(not method.backup for method in methods):

@@ -2,12 +2,13 @@
 
 Include them with ``path("accounts/", include("django_twostep.urls"))``. The
 shared pages are listed here; each method of ``TWOSTEP_METHODS`` adds its own
-(its ``urls`` module), under the same namespace.
+(its ``urls`` module), under the same namespace (the built-in methods always:
+their pages answer 404 while they are not configured).
 """
 
 from django.urls import include, path
 
-from .methods import all_methods
+from .methods.registry import routed_methods
 from .views import account, login, step_up
 
 app_name = "twostep"
@@ -28,5 +29,5 @@ urlpatterns = [
         name="method-remove",
     ),
     path("two-factor/verify/", step_up.VerifyView.as_view(), name="verify"),
-    *(path("", include(method.urls)) for method in all_methods() if method.urls),
+    *(path("", include(method.urls)) for method in routed_methods() if method.urls),
 ]

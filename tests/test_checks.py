@@ -127,6 +127,7 @@ BUILT_IN = TwoStepSettings.METHODS.default
         [BUILT_IN[2]],  # recovery codes alone turn nothing on
         [*BUILT_IN, "tests.test_checks.SecondBackup"],
         [*BUILT_IN, "tests.test_checks.BadName"],
+        [*BUILT_IN, "tests.test_checks.LongName"],  # longer than SecurityEvent.method
     ],
 )
 def test_bad_methods(settings, value):
@@ -148,3 +149,4 @@ def _method(class_name: str, **attributes):
 
 SecondBackup = _method("SecondBackup", name="more_codes")
 BadName = _method("BadName", name="No Spaces/Or Slashes", backup=False)
+LongName = _method("LongName", name="a_name_of_twenty_one_", backup=False)

@@ -101,7 +101,9 @@ class TwoFactorSerializer(serializers.Serializer):
 
 class SendCodeSerializer(serializers.Serializer):
     two_factor_id = _two_factor_id_field()
-    method = _method_field('Only "email" codes can be sent (the default).')
+    method = _method_field(
+        'A method that sends codes (TWOSTEP_METHODS; by default only "email", the default).'
+    )
 
 
 class RefreshSerializer(serializers.Serializer):
@@ -124,7 +126,10 @@ class OptionalCodeSerializer(serializers.Serializer):
 class TriggerSerializer(serializers.Serializer):
     """The plain form; the JSON:API form wraps it in ``data.attributes``."""
 
-    type = serializers.JSONField(required=False, help_text='The kind of code to send: "email".')
+    type = serializers.JSONField(
+        required=False,
+        help_text='The method that sends the code (TWOSTEP_METHODS; by default "email").',
+    )
     method = serializers.JSONField(required=False, help_text="Alias of type.")
 
 
@@ -140,7 +145,7 @@ class TokenSerializer(serializers.Serializer):
 
 class TwoFactorStateSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
-    pending = serializers.BooleanField(help_text="A TOTP secret awaits its first code.")
+    pending = serializers.BooleanField(help_text="A method's set-up was started, not finished.")
     methods = serializers.ListField(child=serializers.CharField())
     recovery_codes_remaining = serializers.IntegerField()
 

@@ -9,7 +9,7 @@ the include in its URLconf.
 
 from django.urls import include, path, re_path
 
-from ..methods import all_methods
+from ..methods.registry import routed_methods
 from . import account, login, step_up, views
 
 app_name = "twostep-api"
@@ -23,6 +23,6 @@ urlpatterns = [
     path("users/<str:username>/methods", account.MethodsView.as_view(), name="methods"),
     path("users/<str:username>/methods/<str:name>", account.MethodView.as_view(), name="method"),
     path("mfa/trigger", step_up.MFATriggerView.as_view(), name="mfa-trigger"),
-    *(path("", include(method.api_urls)) for method in all_methods() if method.api_urls),
+    *(path("", include(method.api_urls)) for method in routed_methods() if method.api_urls),
     re_path(r"", views.NotFoundView.as_view(), name="not-found"),
 ]

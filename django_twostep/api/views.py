@@ -28,6 +28,7 @@ from .. import flows
 from ..debug import hide_secrets_from_error_reports, remember_secrets
 from ..flows import tokens
 from ..http import origin_from_request
+from ..methods import get_method
 from ..models import ApiToken
 from .authentication import BearerTokenAuthentication
 from .exceptions import JSONAPI_POINTER, exception_handler
@@ -131,6 +132,13 @@ class AccountView(TwoStepAPIView):
 
     permission_classes = (IsAuthenticated, IsAccountOwner)
     changing_methods: frozenset[str] = frozenset()
+    # A method's own endpoints name it: 404 when it is not in TWOSTEP_METHODS.
+    method_name: str | None = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if self.method_name is not None and get_method(self.method_name) is None:
+            raise NotFound()
+        super().initial(request, *args, **kwargs)
 
     def get_permissions(self) -> list[Any]:
         permissions = super().get_permissions()

@@ -16,7 +16,7 @@ methods of ``TWOSTEP_METHODS``.
 - :mod:`.trust`: trusted browsers. :mod:`.tokens`: the API's bearer tokens.
 - :mod:`.events`: security events (signal, log record, table row).
 
-The names below are the public API (docs/api-reference).
+The names below are the public API; docs/methods.md shows them at work.
 """
 
 from .changes import (

@@ -49,11 +49,12 @@ class Activation:
     verifies: bool = False
 
 
-def configured_method(name: object) -> Method:
-    """The method of ``TWOSTEP_METHODS`` called ``name``, or ``validation_error``."""
+def configured_method(name: object, *, parameter: str = "method") -> Method:
+    """The method of ``TWOSTEP_METHODS`` called ``name``, or ``validation_error``
+    (about ``parameter``, the input that named it)."""
     method = get_method(name) if isinstance(name, str) else None
     if method is None:
-        raise FlowError("validation_error", parameter="method")
+        raise FlowError("validation_error", parameter=parameter)
     return method
 
 
@@ -91,7 +92,7 @@ def remove_method(
     codes) is not removed on its own. When no method remains, the recovery
     codes and trusted browsers go too.
     """
-    method = configured_method(name)
+    method = configured_method(name, parameter="name")
     if method.backup or not method.removable(user):
         raise FlowError("not_enrolled")
     if code is not None:

@@ -32,29 +32,30 @@ class TwoFactorState:
 def _device_flags(user: AbstractBaseUser, *, pending: bool = False) -> dict[str, bool]:
     """``{"totp": ..., "email": ...}`` (and ``"totp_pending"``... with ``pending``), one query.
 
-    A ``UNION ALL`` of one small query per device model and state, each naming
-    its flag: about half the cost of building ``EXISTS`` annotations on the user.
+    A ``UNION ALL`` of one small query per method and state (its
+    :meth:`~django_twostep.methods.base.Method.devices`), each naming its flag:
+    about half the cost of building ``EXISTS`` annotations on the user.
     """
     states = [(True, "")] + ([(False, "_pending")] if pending else [])
-    models = method_models()
+    names = [method.name for method in primary_methods()]
     parts = [
-        model.objects.filter(user_id=user.pk, confirmed=confirmed).values_list(
-            Value(name + suffix, output_field=CharField())
+        method.devices(user, confirmed=confirmed).values_list(
+            Value(method.name + suffix, output_field=CharField())
         )
-        for name, model in models.items()
+        for method in primary_methods()
         for confirmed, suffix in states
     ]
     if not parts:
         return {}
     query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     found = {flag for (flag,) in query}
-    return {name + suffix: name + suffix in found for name in models for _, suffix in states}
+    return {name + suffix: name + suffix in found for name in names for _, suffix in states}
 
 
 def active_methods(user: AbstractBaseUser) -> list[str]:
     """Names of the user's active methods, e.g. ``["totp", "email"]`` (one query)."""
     flags = _device_flags(user)
-    return [name for name in method_models() if flags[name]]
+    return [method.name for method in primary_methods() if flags[method.name]]
 
 
 def has_two_factor(user: AbstractBaseUser) -> bool:
@@ -63,8 +64,9 @@ def has_two_factor(user: AbstractBaseUser) -> bool:
 
 def two_factor_state(user: AbstractBaseUser) -> TwoFactorState:
     flags = _device_flags(user, pending=True)
-    methods = [name for name in method_models() if flags[name]]
-    pending = [name for name in method_models() if flags[f"{name}_pending"]]
+    names = [method.name for method in primary_methods()]
+    methods = [name for name in names if flags[name]]
+    pending = [name for name in names if flags[f"{name}_pending"]]
     return TwoFactorState(
         enabled=bool(methods),
         pending=bool(pending),
@@ -76,11 +78,7 @@ def two_factor_state(user: AbstractBaseUser) -> TwoFactorState:
 
 def active_devices(user: AbstractBaseUser) -> list[Device]:
     """The user's confirmed method devices."""
-    return [
-        device
-        for model in method_models().values()
-        for device in model.objects.filter(user_id=user.pk, confirmed=True)
-    ]
+    return [device for method in primary_methods() for device in method.devices(user)]
 
 
 def recovery_codes_remaining(user: AbstractBaseUser) -> int:

@@ -20,7 +20,7 @@ import functools
 from django.utils.module_loading import import_string
 from django_otp.models import Device
 
-from ..conf import twostep_settings
+from ..conf import TwoStepSettings, twostep_settings
 from .base import Method
 
 
@@ -36,6 +36,21 @@ def _load(paths: tuple[str, ...]) -> tuple[Method, ...]:
 def all_methods() -> tuple[Method, ...]:
     """Every configured method, recovery codes included, in page order."""
     return _load(tuple(twostep_settings.METHODS))
+
+
+def routed_methods() -> tuple[Method, ...]:
+    """The methods whose URLs are included (``django_twostep.urls``, ``.api.urls``):
+    the configured ones, then the built-in ones not configured.
+
+    URLconfs are built once, when first imported; including the built-in
+    methods always makes them the same whatever ``TWOSTEP_METHODS`` said at
+    that moment (a test's ``override_settings``, say). A method's own views
+    answer 404 while it is not configured.
+    """
+    configured = all_methods()
+    names = {method.name for method in configured}
+    defaults = _load(tuple(TwoStepSettings.METHODS.default))
+    return configured + tuple(method for method in defaults if method.name not in names)
 
 
 def primary_methods() -> tuple[Method, ...]:

@@ -17,6 +17,7 @@ class EmailOTPView(AccountView):
     All three change the user's second factors: step-up once they have a method.
     """
 
+    method_name = flows.METHOD
     changing_methods = frozenset({"POST", "PATCH", "DELETE"})
 
     @schema.email_otp_post

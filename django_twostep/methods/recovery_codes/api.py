@@ -18,6 +18,7 @@ class RecoveryCodesView(AccountView):
     """``users/{username}/recovery-codes``: how many are left (and, once, the set an
     activation through this token made); a new set (step-up)."""
 
+    method_name = flows.METHOD
     changing_methods = frozenset({"POST"})
 
     @schema.recovery_get

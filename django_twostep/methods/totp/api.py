@@ -19,6 +19,7 @@ class TOTPView(AccountView):
     a recovery code; that code is its step-up.
     """
 
+    method_name = flows.METHOD
     changing_methods = frozenset({"POST", "PATCH"})
 
     @schema.otp_get

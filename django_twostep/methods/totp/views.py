@@ -73,11 +73,13 @@ class TOTPSetupView(LoginRequiredMixin, MethodMixin, CodeFormMixin, FormView):
         return context
 
     def form_valid(self, form: ActivateTOTPForm) -> HttpResponse:
-        activated(self.request, form.result)
+        activation = form.result
+        activated(self.request, activation)
         notify(self.request, messages.SUCCESS, _("Two-step login is on."), "enabled")
-        return HttpResponseRedirect(
-            url_with_next("twostep:recovery-codes", requested_next_url(self.request))
-        )
+        next_url = requested_next_url(self.request)
+        if activation.recovery_codes:  # none without a backup method in TWOSTEP_METHODS
+            return HttpResponseRedirect(url_with_next("twostep:recovery-codes", next_url))
+        return HttpResponseRedirect(next_url or reverse("twostep:settings"))
 
     def form_invalid(self, form: ActivateTOTPForm) -> HttpResponse:
         if form.flow_error is not None and form.flow_error.code == "already_enabled":
