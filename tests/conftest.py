@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+from django.test import Client
 
 pytest_plugins = ["django_twostep.testing"]
 
@@ -55,3 +56,11 @@ def erin(django_user_model, twostep_clock):
     twostep_clock.advance(60)  # past the resend interval
     mail.outbox.clear()
     return user
+
+
+@pytest.fixture
+def bob_client(plain_user):
+    """A test client logged in as ``plain_user`` (no two-factor method)."""
+    client = Client()
+    client.force_login(plain_user)
+    return client

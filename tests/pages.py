@@ -52,3 +52,16 @@ def statements(captured) -> list[str]:
 def mailed_code() -> str:
     """The code in the newest mail, as a person reads their mailbox."""
     return re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+
+
+def secret_on_page(response) -> str:
+    """The manual key on the authenticator-app set-up page, without its spaces."""
+    html = response.content.decode()
+    match = re.search(r'<code id="twostep-secret"[^>]*>([A-Z2-7 ]+)</code>', html)
+    assert match, "no manual key on the page"
+    return match.group(1).replace(" ", "")
+
+
+def message_tags(response) -> list[str]:
+    """The extra tags of the messages on a page (``twostep-<code>``)."""
+    return [m.extra_tags for m in response.context["messages"]]

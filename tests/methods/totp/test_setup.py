@@ -1,46 +1,18 @@
-"""Managing two-step login through the pages: set-up, recovery codes, disable, settings."""
+"""The authenticator app's pages: set-up (QR code, key, activation) and disable."""
 
 import io
-import re
-from types import SimpleNamespace
 
 import pyotp
 import pytest
-from django.contrib.sessions.models import Session
-from django.test import Client
 
 from django_twostep import flows, state
-from django_twostep.errors import FlowError
 from django_twostep.methods.recovery_codes import flows as recovery_flows
 from django_twostep.methods.totp import flows as totp_flows
 from django_twostep.models import RecoveryCode, SecurityEvent, TOTPDevice, TrustedBrowser
-from django_twostep.testing import TEST_PASSWORD, current_code, login_verified, wrong_code
-from tests.pages import error_codes, page1, page2, url
+from django_twostep.testing import current_code, wrong_code
+from tests.pages import error_codes, page1, page2, secret_on_page, url
 
 pytestmark = pytest.mark.django_db
-
-MANAGEMENT_PAGES = ["settings", "totp-setup", "totp-disable", "recovery-codes", "verify"]
-
-
-@pytest.fixture
-def bob_client(plain_user):
-    client = Client()
-    client.force_login(plain_user)
-    return client
-
-
-def secret_on_page(response) -> str:
-    html = response.content.decode()
-    match = re.search(r'<code id="twostep-secret"[^>]*>([A-Z2-7 ]+)</code>', html)
-    assert match, "no manual key on the page"
-    return match.group(1).replace(" ", "")
-
-
-@pytest.mark.parametrize("name", [*MANAGEMENT_PAGES, "totp-qr", "recovery-codes-download"])
-def test_management_pages_need_a_login(client, name):
-    response = client.get(url(name))
-    assert response.status_code == 302
-    assert response["Location"].startswith(url("login") + "?next=")
 
 
 # -- set-up ------------------------------------------------------------------------------
@@ -106,40 +78,6 @@ def test_activating_verifies_the_session_and_shows_recovery_codes_once(
     assert page2(bob_client, codes[3])["Location"] == "/"
 
 
-def test_fresh_codes_are_sealed_in_the_session(bob_client, plain_user, twostep_clock):
-    secret = secret_on_page(bob_client.get(url("totp-setup")))
-    bob_client.post(url("totp-setup"), {"code": pyotp.TOTP(secret).now()})
-    codes = state.fresh_recovery_codes(SimpleNamespace(session=bob_client.session))
-    assert codes and len(codes) == 10
-    stored = " ".join(str(s.get_decoded()) + s.session_data for s in Session.objects.all())
-    assert not any(code in stored for code in codes)
-
-
-def test_download_codes_as_text_while_fresh(bob_client, plain_user, twostep_clock):
-    secret = secret_on_page(bob_client.get(url("totp-setup")))
-    bob_client.post(url("totp-setup"), {"code": pyotp.TOTP(secret).now()})
-    codes = bob_client.get(url("recovery-codes")).context["codes"]
-    response = bob_client.get(url("recovery-codes-download"))
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/plain")
-    assert response["Content-Disposition"] == 'attachment; filename="recovery-codes.txt"'
-    assert "no-store" in response["Cache-Control"]
-    text = response.content.decode()
-    assert all(code in text for code in codes)
-    # "I have saved them" ends the download.
-    done = bob_client.post(url("recovery-codes"), {"done": "1"})
-    assert done["Location"] == url("settings")
-    assert bob_client.get(url("recovery-codes-download"))["Location"] == url("recovery-codes")
-
-
-def test_download_ends_after_ten_minutes(bob_client, twostep_clock):
-    secret = secret_on_page(bob_client.get(url("totp-setup")))
-    bob_client.post(url("totp-setup"), {"code": pyotp.TOTP(secret).now()})
-    twostep_clock.advance(flows.FRESH_CODES_SHOWN_FOR + 1)
-    assert bob_client.get(url("recovery-codes-download"))["Location"] == url("recovery-codes")
-    assert bob_client.get(url("recovery-codes")).context["codes"] is None
-
-
 def test_setup_keeps_next_to_the_end(bob_client, twostep_clock):
     secret = secret_on_page(bob_client.get(url("totp-setup") + "?next=/password/"))
     response = bob_client.post(
@@ -189,59 +127,6 @@ def test_setup_when_already_on_goes_to_settings(verified_client):
     )
 
 
-# -- recovery codes ------------------------------------------------------------------------
-
-
-def test_recovery_codes_page_counts_what_is_left(verified_client, totp_user):
-    codes = recovery_flows.generate_recovery_codes(totp_user)
-    flows.verify_second_factor(totp_user, codes[0])
-    response = verified_client.get(url("recovery-codes"))
-    assert response.context["remaining"] == 9
-    assert 'data-remaining="9"' in response.content.decode()
-    assert response.context["codes"] is None
-
-
-def test_regenerating_needs_confirmation(verified_client, totp_user):
-    before = set(RecoveryCode.objects.values_list("digest", flat=True))
-    response = verified_client.post(url("recovery-codes"), {})
-    assert error_codes(response, "confirm") == ["required"]
-    assert set(RecoveryCode.objects.values_list("digest", flat=True)) == before
-
-
-def test_regenerating_replaces_the_set_and_shows_it_once(verified_client, totp_user, twostep_clock):
-    old = recovery_flows.generate_recovery_codes(totp_user)
-    response = verified_client.post(url("recovery-codes"), {"confirm": "on"})
-    assert response["Location"] == url("recovery-codes")
-    new = verified_client.get(url("recovery-codes")).context["codes"]
-    assert len(new) == 10 and not set(new) & set(old)
-    assert verified_client.get(url("recovery-codes")).context["codes"] is None
-    with pytest.raises(FlowError) as error:
-        flows.verify_second_factor(totp_user, old[0])
-    assert error.value.code == "invalid_code"
-    twostep_clock.advance(1)  # the back-off after that wrong code
-    assert flows.verify_second_factor(totp_user, new[0]).method == "recovery_code"
-
-
-def test_regenerating_needs_a_fresh_code(verified_client, totp_user, twostep_clock):
-    twostep_clock.advance(1801)
-    before = set(RecoveryCode.objects.values_list("digest", flat=True))
-    response = verified_client.post(url("recovery-codes"), {"confirm": "on"})
-    assert response["Location"] == (
-        url("verify") + "?next=%2Faccounts%2Ftwo-factor%2Frecovery-codes%2F"
-    )
-    assert set(RecoveryCode.objects.values_list("digest", flat=True)) == before
-
-
-def test_regenerating_without_a_method_is_refused(bob_client):
-    page = bob_client.get(url("recovery-codes"))
-    assert page.context["enabled"] is False
-    response = bob_client.post(url("recovery-codes"), {"confirm": "on"})
-    assert response["Location"] == url("settings")
-    messages = list(bob_client.get(url("settings")).context["messages"])
-    assert "twostep-not_enrolled" in messages[0].tags
-    assert not RecoveryCode.objects.exists()
-
-
 # -- disable ----------------------------------------------------------------------------------
 
 
@@ -281,43 +166,3 @@ def test_disable_while_throttled_checks_no_code(verified_client, totp_user, twos
 
 def test_disable_page_without_a_method_goes_to_settings(bob_client):
     assert bob_client.get(url("totp-disable"))["Location"] == url("settings")
-
-
-# -- settings ------------------------------------------------------------------------------
-
-
-def test_settings_page_shows_state_browsers_and_activity(totp_user, django_user_model):
-    other = django_user_model.objects.create_user("eve", password=TEST_PASSWORD)
-    flows.events.record("code_failed", other, method="totp")
-    client = Client()
-    page1(client)
-    client.post(
-        url("login-code"),
-        {"code": current_code(totp_user), "remember": "on"},
-        HTTP_USER_AGENT="TestBrowser/1.0",
-    )
-    response = client.get(url("settings"))
-    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
-    context = response.context
-    assert context["two_factor"].methods == ["totp"]
-    assert [b.user_id for b in context["trusted_browsers"]] == [totp_user.pk]
-    events = [item["event"].event for item in context["activity"]]
-    assert events[:3] == ["trusted_browser_added", "verified", "challenge_created"]
-    assert all(item["event"].user_id == totp_user.pk for item in context["activity"])
-    html = response.content.decode()
-    assert 'data-event="trusted_browser_added"' in html
-    assert 'data-state="on"' in html
-    assert url("totp-disable") in html and url("recovery-codes") in html
-    assert url("trusted-browsers-forget") in html
-
-
-def test_settings_page_without_a_method_links_to_setup(bob_client):
-    response = bob_client.get(url("settings"))
-    html = response.content.decode()
-    assert 'data-state="off"' in html and url("totp-setup") in html
-    assert url("totp-disable") not in html
-
-
-def test_login_verified_helper_is_fresh_for_step_up(totp_user):
-    client = login_verified(Client(), totp_user)
-    assert client.get("/password/").status_code == 200

@@ -1,4 +1,4 @@
-"""users/{username}/otp and users/{username}/recovery-codes (Acreto-style enrolment)."""
+"""users/{username}/otp: the authenticator app's state, set-up and disable (Acreto-style)."""
 
 import base64
 import json
@@ -8,7 +8,6 @@ import pytest
 from rest_framework.test import APIClient
 
 from django_twostep import clock, flows
-from django_twostep.errors import FlowError
 from django_twostep.methods.recovery_codes import flows as recovery_flows
 from django_twostep.models import ApiToken, TOTPDevice, UserThrottle
 from django_twostep.testing import current_code, totp_for, wrong_code
@@ -33,48 +32,6 @@ def send(client, method, url, data=None, kind="json", **extra):
 
 
 KINDS = ["json", "jsonapi", "form"]
-
-
-# -- {username} -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def email_user(db, django_user_model):
-    from django_twostep.testing import TEST_PASSWORD
-
-    return django_user_model.objects.create_user("user@example.com", password=TEST_PASSWORD)
-
-
-def test_url_encoded_username_and_me_are_the_caller(email_user, twostep_clock):
-    client = bearer(APIClient(), login(email_user, with_code=False)["access_token"])
-    for path in ("/api/v1/users/user%40example.com/otp", "/api/v1/users/user@example.com/otp"):
-        assert client.get(path).status_code == 200
-    assert client.get(otp_url("me")).status_code == 200
-    assert client.get("/api/v1/users/user%40example.com/recovery-codes").status_code == 200
-
-
-@pytest.mark.parametrize("target", ["alice", "nobody", "ALICE", "bob%2Fx", "%C3%A9"])
-@pytest.mark.parametrize("method", ["get", "post", "patch", "delete"])
-def test_another_users_path_is_403_whether_or_not_they_exist(
-    plain_api, totp_user, target, method, django_assert_max_num_queries
-):
-    response = getattr(plain_api, method)(f"/api/v1/users/{target}/otp")
-    if target == "bob%2Fx":  # not a username at all: a path we do not have
-        assert response.status_code == 404 and codes(response) == ["not_found"]
-        return
-    assert response.status_code == 403 and codes(response) == ["permission_denied"]
-
-
-def test_same_answer_for_existing_and_missing_users(plain_api, totp_user):
-    existing = plain_api.post(recovery_url("alice"))
-    missing = plain_api.post(recovery_url("nobody"))
-    assert (existing.status_code, existing.json()) == (missing.status_code, missing.json())
-
-
-def test_account_paths_need_a_token(totp_user):
-    for url in (otp_url(), otp_url("alice"), recovery_url()):
-        response = APIClient().get(url)
-        assert response.status_code == 401 and codes(response) == ["not_authenticated"]
 
 
 # -- GET otp --------------------------------------------------------------------------
@@ -189,6 +146,19 @@ def test_activation_needs_a_code(plain_api, body):
     assert error(response)["source"] == {"pointer": "/code"}
 
 
+def test_a_token_from_before_enrolment_is_verified_by_the_activation(plain_user, twostep_clock):
+    client = bearer(APIClient(), login(plain_user, with_code=False)["access_token"])
+    client.post(otp_url())
+    device = TOTPDevice.objects.get(user=plain_user)
+    assert (
+        client.patch(
+            otp_url(), {"code": totp_for(device).at(clock.time())}, format="json"
+        ).status_code
+        == 204
+    )
+    assert client.post(recovery_url()).status_code == 201
+
+
 # -- DELETE otp -----------------------------------------------------------------------------
 
 
@@ -233,51 +203,3 @@ def test_disable_is_throttled_like_every_path(totp_api, totp_user, twostep_clock
     response = totp_api.delete(otp_url(), {"code": current_code(totp_user)}, format="json")
     assert response.status_code == 429 and response["Retry-After"] == "1"
     assert flows.has_two_factor(totp_user)
-
-
-# -- recovery codes ----------------------------------------------------------------------
-
-
-def test_remaining_recovery_codes(totp_api, totp_user):
-    assert totp_api.get(recovery_url()).json() == {"remaining": 10}
-    response = totp_api.post(recovery_url())
-    assert response.status_code == 201
-    assert "no-store" in response["Cache-Control"]
-    new = response.json()["codes"]
-    assert len(new) == 10 and len(set(new)) == 10
-    assert totp_api.get(recovery_url()).json() == {"remaining": 10}
-
-
-def test_regenerating_invalidates_the_old_set(totp_api, totp_user, twostep_clock):
-    old = recovery_flows.generate_recovery_codes(totp_user)
-    new = totp_api.post(recovery_url()).json()["codes"]
-    with pytest.raises(FlowError):
-        flows.verify_second_factor(totp_user, old[0])
-    twostep_clock.advance(1)
-    assert flows.verify_second_factor(totp_user, new[0]).method == "recovery_code"
-
-
-def test_regenerating_without_a_method_is_not_enrolled(plain_api):
-    response = plain_api.post(recovery_url())
-    assert response.status_code == 409 and codes(response) == ["not_enrolled"]
-
-
-def test_regenerating_needs_step_up_after_the_grace(totp_api, totp_user, twostep_clock):
-    twostep_clock.advance(1800)
-    response = totp_api.post(recovery_url())
-    assert response.status_code == 403 and codes(response) == ["mfa_code_missing"]
-    response = totp_api.post(recovery_url(), HTTP_X_MFA_CODE=current_code(totp_user))
-    assert response.status_code == 201
-
-
-def test_a_token_from_before_enrolment_is_verified_by_the_activation(plain_user, twostep_clock):
-    client = bearer(APIClient(), login(plain_user, with_code=False)["access_token"])
-    client.post(otp_url())
-    device = TOTPDevice.objects.get(user=plain_user)
-    assert (
-        client.patch(
-            otp_url(), {"code": totp_for(device).at(clock.time())}, format="json"
-        ).status_code
-        == 204
-    )
-    assert client.post(recovery_url()).status_code == 201
