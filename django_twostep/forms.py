@@ -82,10 +82,18 @@ class LoginForm(forms.Form):
             try:
                 self.user_cache = flows.check_login_allowed(user)
             except FlowError:
+                self.user_cache = None
+            if self.user_cache is None or not self.login_allowed(self.user_cache):
+                self.user_cache = None
                 raise ValidationError(
                     self.error_messages["invalid_credentials"], code="invalid_credentials"
-                ) from None
+                )
         return cleaned
+
+    def login_allowed(self, user: AbstractBaseUser) -> bool:
+        """A page-only hook beside the adapter's ``login_allowed`` (which the API asks
+        too, and this form already did): override to refuse more on the pages."""
+        return True
 
     def get_user(self) -> AbstractBaseUser:
         assert self.user_cache is not None

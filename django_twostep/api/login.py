@@ -51,7 +51,7 @@ class LoginView(TwoStepAPIView):
             step = flows.login_in_one_request(user, code, origin=self.origin())
         if step.pending is not None:
             return self.challenge_response(step.pending)
-        return self.token_response(tokens.login_tokens(user, step.verification))
+        return self.token_response(tokens.login_tokens(user, fresh=step.fresh))
 
     def challenge_response(self, pending: flows.PendingLogin) -> Response:
         """``two_factor_required``: an error envelope, or with a 2xx status (FusionAuth's
@@ -81,7 +81,7 @@ class TwoFactorLoginView(TwoStepAPIView):
         result = flows.verify_login_code(
             data["two_factor_id"], code, method=data.get("method"), origin=self.origin()
         )
-        return self.token_response(tokens.login_tokens(result.user, result.verification))
+        return self.token_response(tokens.login_tokens(result.user, fresh=True))
 
 
 class TwoFactorSendView(TwoStepAPIView):

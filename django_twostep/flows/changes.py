@@ -24,7 +24,7 @@ from django_otp.models import Device
 
 from ..errors import FlowError
 from ..methods.base import Method
-from ..methods.registry import backup_method, get_method
+from ..methods.registry import backup_method, get_method, routed_methods
 from ..models import Challenge, TrustedBrowser
 from . import events
 from .codes import lock_user, verify_second_factor
@@ -92,9 +92,7 @@ def remove_method(
     codes) is not removed on its own. When no method remains, the recovery
     codes and trusted browsers go too.
     """
-    method = configured_method(name, parameter="name")
-    if method.backup or not method.removable(user):
-        raise FlowError("not_enrolled")
+    method = removable_method(user, name)
     if code is not None:
         verify_second_factor(user, code, origin=origin)
     else:
@@ -106,6 +104,20 @@ def remove_method(
     events.record("disabled", user, method=method.name, origin=origin)
 
 
+def removable_method(user: AbstractBaseUser, name: object) -> Method:
+    """The configured method ``name`` if the user has something of it to remove.
+
+    ``validation_error`` (about ``name``) when it is not configured,
+    ``not_enrolled`` when there is nothing to remove or it is the backup (which
+    goes with the last method only). Asked before any step-up code is checked,
+    so a request that cannot succeed spends no code.
+    """
+    method = configured_method(name, parameter="name")
+    if method.backup or not method.removable(user):
+        raise FlowError("not_enrolled")
+    return method
+
+
 def method_removed(user: AbstractBaseUser) -> None:
     """After a method went: pending logins die; with no method left, so do the extras.
 
@@ -113,9 +125,11 @@ def method_removed(user: AbstractBaseUser) -> None:
     """
     invalidate_challenges(user)
     if not has_two_factor(user):
-        backup = backup_method()
-        if backup is not None:
-            backup.remove(user)
+        # Every backup, configured or built-in: a set left behind would work again
+        # if the site put recovery codes back.
+        for backup in routed_methods():
+            if backup.backup:
+                backup.remove(user)
         TrustedBrowser.objects.filter(user_id=user.pk).delete()
 
 

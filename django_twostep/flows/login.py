@@ -247,6 +247,16 @@ def _lock_owner(challenge_id: str) -> tuple[UserThrottle, int, dict[str, list[De
     return lock_user(challenge.user), challenge.pk, None
 
 
+def _has_method(
+    method: Method, user: AbstractBaseUser, preloaded: dict[str, list[Device]] | None
+) -> bool:
+    """Whether ``user`` has ``method`` active; the device the lock's query read answers
+    for the preloaded method without another query."""
+    if preloaded is not None and method.name in preloaded:
+        return bool(preloaded[method.name])
+    return method.is_active(user)
+
+
 def verify_login_code(
     challenge_id: object,
     code: object,
@@ -273,7 +283,7 @@ def verify_login_code(
 
     def lock() -> UserThrottle:
         state["throttle"], state["pk"], state["devices"] = _lock_owner(challenge_id)
-        if named is not None and not named.is_active(state["throttle"].user):
+        if named is not None and not _has_method(named, state["throttle"].user, state["devices"]):
             # Refused before any code is compared (the id's own answer came first).
             raise FlowError("method_not_available", parameter="method")
         state["code"] = require_code(code)

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from .. import clock
-from ..methods.registry import all_methods
+from ..methods.registry import all_methods, routed_methods
 from ..models import ApiToken, Challenge, SecurityEvent, TrustedBrowser, UserThrottle
 from . import events
 from .codes import lock_user
@@ -31,7 +31,9 @@ def reset_two_factor(user: AbstractBaseUser, *, origin: Origin | None = None) ->
         # The user's lock first, as every code check takes it: a check running now
         # finishes before anything is removed, instead of deadlocking with us.
         lock_user(user)
-        for method in all_methods():
+        # The built-in methods too when the site dropped one: a reset leaves no
+        # device behind that would count again if the method came back.
+        for method in routed_methods():
             method.remove(user)
         for model in (Challenge, TrustedBrowser):
             model.objects.filter(user_id=user.pk).delete()

@@ -121,10 +121,10 @@ def issue_tokens(
     )
 
 
-def login_tokens(user: AbstractBaseUser, verification: Verification | None) -> IssuedTokens:
+def login_tokens(user: AbstractBaseUser, *, fresh: bool) -> IssuedTokens:
     """The pair for a completed API login: verified now when it proved a second
-    factor (``verification``), unverified for a user with no method."""
-    return issue_tokens(user, verified_at=clock.now() if verification is not None else None)
+    factor just now (``fresh``), unverified otherwise (a user with no method)."""
+    return issue_tokens(user, verified_at=clock.now() if fresh else None)
 
 
 def _user_still_valid(token: ApiToken) -> bool:

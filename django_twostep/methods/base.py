@@ -111,8 +111,8 @@ class Method:
         return self.devices(user, confirmed=False).exists()
 
     def removable(self, user: AbstractBaseUser) -> bool:
-        """Whether there is anything of this method to remove (default: it is active)."""
-        return self.is_active(user)
+        """Whether there is anything of this method to remove: a device, active or pending."""
+        return self.device_model.objects.filter(user_id=user.pk).exists()
 
     def remove(self, user: AbstractBaseUser) -> None:
         """Delete the user's devices of this method, pending ones too.
@@ -179,7 +179,12 @@ class Method:
     def send_code(
         self, user: AbstractBaseUser, *, purpose: Purpose, origin: Origin | None = None
     ) -> None:
-        """Deliver a fresh code to the user for ``purpose`` (may raise ``resend_too_soon``)."""
+        """Deliver a fresh code to the user for ``purpose``.
+
+        Must refuse a user who has not set the method up with
+        ``method_not_available`` (the shared flows may call it without asking
+        first), and may raise ``resend_too_soon``.
+        """
         raise NotImplementedError
 
     # -- the backup (``backup``) -------------------------------------------------------------

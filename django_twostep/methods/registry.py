@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 from django_otp.models import Device
 
@@ -26,10 +27,13 @@ from .base import Method
 
 @functools.lru_cache(maxsize=8)
 def _load(paths: tuple[str, ...]) -> tuple[Method, ...]:
-    methods = tuple(import_string(path)() for path in paths)
+    try:
+        methods = tuple(import_string(path)() for path in paths)
+    except (ImportError, TypeError) as error:
+        raise ImproperlyConfigured(f"TWOSTEP_METHODS: {error}") from error
     names = [method.name for method in methods]
     if len(set(names)) != len(names):
-        raise ValueError(f"TWOSTEP_METHODS names a method twice: {names}")
+        raise ImproperlyConfigured(f"TWOSTEP_METHODS names a method twice: {names}")
     return methods
 
 

@@ -40,9 +40,6 @@ class EmailMethod(Method):
     code_phrase = _("one we e-mailed to you")
     use_label = _("Use a code we e-mail you")
 
-    def removable(self, user: AbstractBaseUser) -> bool:
-        return self.device_model.objects.filter(user_id=user.pk).exists()  # pending too
-
     def match(
         self, user: AbstractBaseUser, code: str, *, devices: Iterable[Device] | None = None
     ) -> Device | None:

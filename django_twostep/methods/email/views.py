@@ -136,7 +136,10 @@ class EmailSetupView(LoginRequiredMixin, MethodMixin, CodeFormMixin, FormView):
                 notify_error(request, error)
             else:
                 notify(request, messages.SUCCESS, _("E-mail codes are off."), "disabled")
-            return HttpResponseRedirect(reverse("twostep:settings"))
+            response = HttpResponseRedirect(reverse("twostep:settings"))
+            if not shared_flows.has_two_factor(user):
+                state.delete_trusted_browser_cookie(response)
+            return response
         return super().post(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

@@ -136,4 +136,6 @@ def disable_totp(user: AbstractBaseUser, code: object, *, origin: Origin | None 
 
     When no method remains, the recovery codes and trusted browsers go too.
     """
+    if not TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists():
+        raise FlowError("not_enrolled")  # a pending set-up is not turned off with a code
     remove_method(user, METHOD, code=code, origin=origin)
