@@ -88,10 +88,32 @@ class TwoStepSettings:
     EMAIL_CODE_MAX_ATTEMPTS: Setting[int] = Setting(
         5, "Wrong codes an e-mailed code survives before it stops working."
     )
+    WEBAUTHN_RP_ID: Setting[str | None] = Setting(
+        None,
+        "Security keys: the relying party id (a domain). Default: the request's host "
+        "without its port.",
+    )
+    WEBAUTHN_RP_NAME: Setting[str | None] = Setting(
+        None, "Security keys: the site's name the browser shows. Default: TWOSTEP_ISSUER."
+    )
+    WEBAUTHN_ORIGINS: Setting[list[str] | None] = Setting(
+        None,
+        'Security keys: the origins ("https://example.com") a ceremony may come from. '
+        "Default: the request's own scheme and host.",
+    )
+    WEBAUTHN_USER_VERIFICATION: Setting[str] = Setting(
+        "preferred",
+        'Security keys as a second factor: "required", "preferred" or "discouraged" '
+        "(passkey login always requires it).",
+    )
+    PASSKEY_LOGIN: Setting[bool] = Setting(
+        True, "Log in with a passkey alone (it counts as two factors); False turns it off."
+    )
     METHODS: Setting[list[str]] = Setting(
         [
             "django_twostep.methods.totp.TOTPMethod",
             "django_twostep.methods.email.EmailMethod",
+            "django_twostep.methods.webauthn.WebAuthnMethod",
             "django_twostep.methods.recovery_codes.RecoveryCodesMethod",
         ],
         "Dotted paths of the method classes (docs/methods.md), in the order pages offer them.",

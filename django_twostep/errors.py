@@ -70,6 +70,17 @@ CATALOGUE: dict[str, ErrorSpec] = {
         _("Sent too recently"),
         _("A code was sent a moment ago. Wait before asking for another one."),
     ),
+    "invalid_credential": ErrorSpec(
+        400,
+        _("Invalid security key response"),
+        _("The security key's answer could not be verified. Try again."),
+    ),
+    "credential_exists": ErrorSpec(
+        409, _("Key already registered"), _("This security key is already registered.")
+    ),
+    "passkey_login_disabled": ErrorSpec(
+        403, _("Passkey login is off"), _("This site does not offer logging in with a passkey.")
+    ),
     "temporarily_unavailable": ErrorSpec(
         503, _("Temporarily unavailable"), _("The server is busy. Try again in a moment.")
     ),

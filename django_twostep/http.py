@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.http.request import split_domain_port
 
 from .flows.events import Origin
+from .methods.base import Site
 
 # The trusted-browser cookie: set and read by the pages (:mod:`django_twostep.state`),
 # hidden from error reports by :mod:`django_twostep.debug`, which must not import the pages.
 TRUSTED_COOKIE_NAME = "twostep_trusted"
+
+
+def site_from_request(request: HttpRequest) -> Site:
+    """Where ``request`` came in, for ceremonies (a security key's relying party):
+    its host without the port, and its origin (``https://example.com``)."""
+    host = request.get_host()
+    return Site(host=split_domain_port(host)[0] or host, origin=f"{request.scheme}://{host}")
 
 
 def origin_from_request(request: HttpRequest) -> Origin:

@@ -249,6 +249,78 @@ class EmailDevice(TimestampMixin, Device):
         return _verify_token(self, token)
 
 
+class WebAuthnCredential(TimestampMixin, Device):
+    """A security key, platform authenticator or passkey (WebAuthn), one row each.
+
+    Holds only public material: the credential id, the COSE public key, the
+    signature counter and what the authenticator said of itself. A dump of this
+    table logs nobody in. ``name`` (the user's own) and ``confirmed`` come from
+    django-otp's Device (a credential is confirmed once registered);
+    ``created_at`` and ``last_used_at`` from its TimestampMixin.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="twostep_webauthn_credentials",
+        help_text=_("The user that this device belongs to."),
+    )
+    # base64url without padding, as the browser and the JSON API carry it.
+    credential_id = models.CharField(max_length=1400, unique=True)
+    public_key = models.BinaryField(help_text=_("The COSE public key (public material)."))
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    aaguid = models.CharField(max_length=36, blank=True)
+    # A discoverable credential (a passkey) logs in without a username.
+    discoverable = models.BooleanField(default=False)
+    backup_eligible = models.BooleanField(default=False)
+    backed_up = models.BooleanField(default=False)
+
+    class Meta(Device.Meta):
+        verbose_name = _("security key")
+        verbose_name_plural = _("security keys")
+
+    def verify_token(self, token: Any) -> bool:
+        """django-otp's entry point; a security key takes no typed token."""
+        return _verify_token(self, token)
+
+
+class WebAuthnChallenge(models.Model):
+    """One WebAuthn ceremony's challenge: single use, short-lived, bound to its purpose.
+
+    Only a keyed digest of the challenge is kept (the browser echoes the
+    challenge in ``clientDataJSON``, which finds the row), with the user it was
+    made for (none for a passkey login), what it is for, and for a login the
+    pending login it belongs to. ``handle_digest``: the keyed digest of the id a
+    client names the ceremony by (``passkey_id``), when it has one.
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    handle_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    purpose = models.CharField(max_length=20)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="twostep_webauthn_challenges",
+    )
+    challenge = models.ForeignKey(
+        "Challenge", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    user_verification = models.CharField(max_length=12)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("security key challenge")
+        verbose_name_plural = _("security key challenges")
+
+    def __str__(self) -> str:
+        return _("Security key challenge #%(pk)s") % {"pk": self.pk}
+
+
 class EmailSend(models.Model):
     """One e-mailed code, for the per-user sending limits (pruned after a day)."""
 

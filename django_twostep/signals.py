@@ -1,7 +1,7 @@
 """Signals sent for every security event.
 
 Each is sent with ``sender`` = the user model class and the keyword arguments
-``user``, ``method`` (``"totp"``, ``"recovery_code"``, ``"email"``,
+``user``, ``method`` (``"totp"``, ``"recovery_code"``, ``"email"``, ``"webauthn"``,
 ``"trusted_browser"`` for a login that skipped the code step, or ``""``)
 and ``origin`` (:class:`django_twostep.flows.events.Origin`). None carries a
 secret, code or token.
@@ -21,6 +21,8 @@ admin_reset = Signal()
 email_code_sent = Signal()
 refresh_token_reused = Signal()
 recovery_codes_regenerated = Signal()
+# A security key answered with a signature counter that did not grow: a cloned key.
+webauthn_counter_regressed = Signal()
 
 BY_EVENT = {
     "enabled": two_factor_enabled,
@@ -35,4 +37,5 @@ BY_EVENT = {
     "email_code_sent": email_code_sent,
     "refresh_token_reused": refresh_token_reused,
     "recovery_codes_regenerated": recovery_codes_regenerated,
+    "webauthn_counter_regressed": webauthn_counter_regressed,
 }

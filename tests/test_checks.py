@@ -124,7 +124,7 @@ BUILT_IN = TwoStepSettings.METHODS.default
         [*BUILT_IN, "no.such.Method"],
         [*BUILT_IN, "django_twostep.models.TOTPDevice"],  # not a Method
         [*BUILT_IN, BUILT_IN[0]],  # a name twice
-        [BUILT_IN[2]],  # recovery codes alone turn nothing on
+        [BUILT_IN[-1]],  # recovery codes alone turn nothing on
         [*BUILT_IN, "tests.test_checks.SecondBackup"],
         [*BUILT_IN, "tests.test_checks.BadName"],
         [*BUILT_IN, "tests.test_checks.LongName"],  # longer than SecurityEvent.method

@@ -33,8 +33,10 @@ from django_twostep.api.exceptions import error_object
 from django_twostep.clock import now as clock_now
 from django_twostep.errors import CATALOGUE, FlowError
 from django_twostep.flows.maintenance import reset_two_factor
+from django_twostep.methods.base import Site
 from django_twostep.methods.email import flows as email_flows
 from django_twostep.methods.totp import flows as totp_flows
+from django_twostep.methods.webauthn import flows as webauthn_flows
 from django_twostep.models import TOTPDevice
 from django_twostep.testing import TEST_PASSWORD, current_code, login_verified, totp_for
 from django_twostep.views import busy_response
@@ -42,6 +44,7 @@ from tests.pages import mailed_code
 from tests.plugin_method import WITH_PIN, give_pin
 from tests.po import LANGUAGES, PLACEHOLDER, messages
 from tests.test_translations import SAME_AS_ENGLISH
+from tests.webauthn_authenticator import SoftwareAuthenticator
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +52,11 @@ API = "/api/v1"
 
 # msgids that no page, e-mail or API answer shows: they appear in the admin only.
 ADMIN_ONLY = {
+    "The COSE public key (public material).",
+    "security keys",
+    "security key challenge",
+    "security key challenges",
+    "Security key challenge #%(pk)s",
     "Reset two-step login (remove methods, revoke tokens)",
     "Reset %d user.",
     "The user that this device belongs to.",
@@ -175,6 +183,7 @@ class Walk:
         bob = self.bob_sets_up()
         self.email_only()
         self.plugged_in()
+        self.security_keys()
         self.policy_and_options(bob)
         self.api(bob)
         self.api_catalogue()
@@ -358,6 +367,30 @@ class Walk:
             remove = "/accounts/two-factor/methods/pin/remove/"
             self.see("remove a plugged-in method", verified.get(remove))
             self.see("settings: method removed", verified.post(remove, follow=True))
+
+    def security_keys(self) -> None:
+        """A user with a security key: its card, the way back from the recovery field,
+        and a cloned key refused on the activity list."""
+        kim = self.user(f"kim-{self.language}")
+        key = SoftwareAuthenticator()
+        site = Site("testserver", "http://testserver")
+        rp = webauthn_flows.relying_party(site)
+        with translation.override(self.language):  # the default name, in her language
+            options = webauthn_flows.begin_registration(kim, rp)
+            webauthn_flows.complete_registration(kim, rp, key.register({"publicKey": options}))
+        options = flows.begin_step_up_ceremony(kim, "webauthn", site)
+        flows.verify_step_up(kim, method="webauthn", response=key.assert_(options), site=site)
+        key.credentials[-1].counter = 0  # the next answer repeats the counter: a clone
+        options = flows.begin_step_up_ceremony(kim, "webauthn", site)
+        with pytest.raises(FlowError):
+            flows.verify_step_up(kim, method="webauthn", response=key.assert_(options), site=site)
+        self.later(2)
+        client = self.client()
+        self.page1(client, kim)
+        recovery = client.get("/accounts/login/code/?method=recovery")
+        self.see("page 2: a security key, recovery code", recovery)
+        verified = login_verified(self.client(), kim)
+        self.see("settings: a security key", verified.get("/accounts/two-factor/"))
 
     def policy_and_options(self, bob) -> None:
         sam = self.user(f"sam-{self.language}", is_staff=True)

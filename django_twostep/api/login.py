@@ -61,6 +61,8 @@ class LoginView(TwoStepAPIView):
             "two_factor_id": pending.id,
             "methods": pending.methods,
             "expires_in": pending.expires_in,
+            # A ceremony's options (a security key's "webauthn": {"publicKey": ...}).
+            **flows.ceremony_offers(pending, self.site()),
         }
         if 200 <= challenge_status < 300:
             return Response({**meta, "meta": meta}, status=challenge_status)
@@ -77,9 +79,15 @@ class TwoFactorLoginView(TwoStepAPIView):
     @schema.two_factor
     def post(self, request: Request) -> Response:
         data = self.validated(TwoFactorSerializer)
-        code = self.require_code(data.get("code") or self.header_code())
+        credential = data.get("credential")
+        code = None if credential else self.require_code(data.get("code") or self.header_code())
         result = flows.verify_login_code(
-            data["two_factor_id"], code, method=data.get("method"), origin=self.origin()
+            data["two_factor_id"],
+            code,
+            method=data.get("method"),
+            response=credential or None,
+            site=self.site(),
+            origin=self.origin(),
         )
         return self.token_response(tokens.login_tokens(result.user, fresh=True))
 

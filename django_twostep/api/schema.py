@@ -43,14 +43,22 @@ else:
         ChallengeEnvelopeSerializer,
         ChallengeSerializer,
         CodeSerializer,
+        CredentialSerializer,
+        CredentialsSerializer,
         ErrorEnvelopeSerializer,
         LoginSerializer,
         MethodsSerializer,
         OptionalCodeSerializer,
+        OptionsSerializer,
+        PasskeyCompleteSerializer,
+        PasskeyOptionsSerializer,
         RecoveryCodesRemainingSerializer,
         RecoveryCodesSerializer,
         RefreshSerializer,
+        RegistrationSerializer,
+        RenameSerializer,
         SendCodeSerializer,
+        StepUpVerifySerializer,
         TokenSerializer,
         TOTPSetupSerializer,
         TriggerSerializer,
@@ -212,6 +220,9 @@ if extend_schema is None:  # pragma: no cover
     recovery_get = recovery_post = trigger = _identity
     two_factor_send = email_otp_post = email_otp_patch = email_otp_delete = _identity
     methods_get = method_delete = _identity
+    webauthn_register_post = webauthn_register_patch = webauthn_list = _identity
+    webauthn_rename = webauthn_delete = passkey_begin = passkey_complete = _identity
+    mfa_verify = _identity
 else:
     login = _operation(
         summary="Log in (password, and a code in the same request or the next)",
@@ -394,6 +405,87 @@ else:
         ],
         success=_ok(204, None, "Removed."),
         errors=(*_ACCOUNT, "validation_error", "not_enrolled", *_CHANGE),
+    )
+
+    _CREDENTIAL_ID = OpenApiParameter(
+        "credential_id", str, OpenApiParameter.PATH, description="A credential's id."
+    )
+    webauthn_register_post = _operation(
+        summary="Start registering a security key or passkey",
+        description=(
+            "PublicKeyCredentialCreationOptionsJSON; excludeCredentials lists the user's "
+            "keys. A user who has a method needs step-up."
+        ),
+        parameters=[_USERNAME, _X_MFA_CODE_CHANGE],
+        success=_ok(200, OptionsSerializer),
+        errors=(*_ACCOUNT, *_CHANGE, *_BODY),
+        tags=("webauthn",),
+    )
+    webauthn_register_patch = _operation(
+        summary="Finish registering: the browser's RegistrationResponseJSON",
+        description=(
+            "The user's first method turns two-step login on (recovery codes, shown once by "
+            "the token's next GET users/{username}/recovery-codes) and verifies the token."
+        ),
+        request=RegistrationSerializer,
+        parameters=[_USERNAME, _X_MFA_CODE_CHANGE],
+        success=_ok(201, CredentialSerializer),
+        errors=(*_ACCOUNT, "invalid_credential", "credential_exists", *_CHANGE, *_BODY),
+        tags=("webauthn",),
+    )
+    webauthn_list = _operation(
+        summary="The user's security keys and passkeys",
+        parameters=[_USERNAME],
+        success=_ok(200, CredentialsSerializer),
+        errors=_ACCOUNT,
+        tags=("webauthn",),
+    )
+    webauthn_rename = _operation(
+        summary="Rename a security key",
+        request=RenameSerializer,
+        parameters=[_USERNAME, _CREDENTIAL_ID],
+        success=_ok(200, CredentialSerializer),
+        errors=(*_ACCOUNT, *_BODY),
+        tags=("webauthn",),
+    )
+    webauthn_delete = _operation(
+        summary="Remove a security key (step-up)",
+        parameters=[_USERNAME, _CREDENTIAL_ID, _X_MFA_CODE_CHANGE],
+        success=_ok(204, None, "Removed."),
+        errors=(*_ACCOUNT, *_CHANGE),
+        tags=("webauthn",),
+    )
+    passkey_begin = _operation(
+        summary="Start a login with a passkey alone",
+        success=_ok(200, PasskeyOptionsSerializer),
+        errors=("passkey_login_disabled", *_BODY),
+        tags=("auth",),
+        auth=False,
+    )
+    passkey_complete = _operation(
+        summary="Finish a passkey login: a verified token pair",
+        request=PasskeyCompleteSerializer,
+        success=_token_ok("Logged in: the token counts as verified (two factors)."),
+        errors=("invalid_credential", "invalid_credentials", "passkey_login_disabled", *_BODY),
+        tags=("auth",),
+        auth=False,
+    )
+    mfa_verify = _operation(
+        summary="Step up with a security key (or a code): the token is verified",
+        description=(
+            'Body {"type": "webauthn", "credential": AuthenticationResponseJSON} for the '
+            'options of POST mfa/trigger {"type": "webauthn"}, or {"code"}. A right one '
+            "starts a new grace period for the token."
+        ),
+        request=StepUpVerifySerializer,
+        success=_ok(204, None, "Verified."),
+        errors=(
+            *_AUTH,
+            "invalid_credential",
+            "invalid_code",
+            "method_not_available",
+            *_BODY,
+        ),
     )
 
 

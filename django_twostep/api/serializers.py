@@ -93,10 +93,66 @@ def _method_field(help_text: str) -> serializers.ChoiceField:
     )
 
 
+class CredentialField(serializers.DictField):
+    """A WebAuthn response in its Level 3 JSON form (``PublicKeyCredential.toJSON()``);
+    its shape is checked by the flows (``invalid_credential``)."""
+
+    default_error_messages = {"not_a_dict": _("Expected a JSON object.")}
+
+
+def _credential_field(help_text: str, *, required: bool = False) -> CredentialField:
+    return CredentialField(required=required, help_text=help_text)
+
+
 class TwoFactorSerializer(serializers.Serializer):
     two_factor_id = _two_factor_id_field()
     code = _code_field("The code (TOTP, e-mailed or recovery code). The X-OTP header works too.")
     method = _method_field("Which kind of code this is; when absent, the code's form decides.")
+    credential = _credential_field(
+        'With "method": "webauthn": the AuthenticationResponseJSON of the options in meta.webauthn.'
+    )
+
+
+class StepUpVerifySerializer(serializers.Serializer):
+    type = StringField(required=False, max_length=20, help_text='A ceremony method: "webauthn".')
+    credential = _credential_field("The AuthenticationResponseJSON of mfa/trigger's options.")
+    code = _code_field("Or a current code of any of the user's methods.")
+
+
+class RegistrationSerializer(serializers.Serializer):
+    name = StringField(required=False, allow_blank=True, max_length=64)
+    credential = _credential_field("The RegistrationResponseJSON.", required=True)
+
+
+class OptionsSerializer(serializers.Serializer):
+    publicKey = serializers.DictField(
+        help_text="PublicKeyCredentialCreationOptionsJSON or PublicKeyCredentialRequestOptionsJSON."
+    )
+
+
+class PasskeyOptionsSerializer(OptionsSerializer):
+    passkey_id = serializers.CharField(help_text="Send it back with the passkey's answer.")
+
+
+class CredentialSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    discoverable = serializers.BooleanField(help_text="A passkey (logs in without a password).")
+
+
+class CredentialsSerializer(serializers.Serializer):
+    credentials = CredentialSerializer(many=True)
+
+
+class RenameSerializer(serializers.Serializer):
+    name = StringField(max_length=64)
+
+
+class PasskeyCompleteSerializer(serializers.Serializer):
+    passkey_id = StringField(max_length=MAX_ID_LENGTH, help_text="From POST auth/passkey.")
+    credential = _credential_field("The AuthenticationResponseJSON.", required=True)
 
 
 class SendCodeSerializer(serializers.Serializer):

@@ -23,6 +23,7 @@ urlpatterns = [
     path("users/<str:username>/methods", account.MethodsView.as_view(), name="methods"),
     path("users/<str:username>/methods/<str:name>", account.MethodView.as_view(), name="method"),
     path("mfa/trigger", step_up.MFATriggerView.as_view(), name="mfa-trigger"),
+    path("mfa/verify", step_up.MFAVerifyView.as_view(), name="mfa-verify"),
     *(path("", include(method.api_urls)) for method in routed_methods() if method.api_urls),
     re_path(r"", views.NotFoundView.as_view(), name="not-found"),
 ]

@@ -27,8 +27,9 @@ from rest_framework.views import APIView
 from .. import flows
 from ..debug import hide_secrets_from_error_reports, remember_secrets
 from ..flows import tokens
-from ..http import origin_from_request
+from ..http import origin_from_request, site_from_request
 from ..methods import get_method
+from ..methods.base import Site
 from ..models import ApiToken
 from .authentication import BearerTokenAuthentication
 from .exceptions import JSONAPI_POINTER, exception_handler
@@ -111,6 +112,10 @@ class TwoStepAPIView(APIView):
 
     def origin(self) -> flows.Origin:
         return origin_from_request(self.request)
+
+    def site(self) -> Site:
+        """Where the request came in (a security key's relying party)."""
+        return site_from_request(self.request)
 
     def token_response(self, issued: tokens.IssuedTokens) -> Response:
         return Response(issued.payload(), status=200)

@@ -41,6 +41,7 @@ from .login import (
     LoginStep,
     PendingLogin,
     begin_login,
+    ceremony_offers,
     check_login_allowed,
     live_challenge,
     login_in_one_request,
@@ -56,6 +57,7 @@ from .methods import (
     two_factor_state,
 )
 from .policy import StepUp, authorize_method_change, is_required, must_enroll, step_up_status
+from .step_up import begin_step_up_ceremony, verify_step_up
 
 __all__ = [
     "FRESH_CODES_SHOWN_FOR",
@@ -72,6 +74,8 @@ __all__ = [
     "active_methods",
     "authorize_method_change",
     "begin_login",
+    "begin_step_up_ceremony",
+    "ceremony_offers",
     "check_login_allowed",
     "has_two_factor",
     "invalidate_challenges",
@@ -92,4 +96,5 @@ __all__ = [
     "verify_device_code",
     "verify_login_code",
     "verify_second_factor",
+    "verify_step_up",
 ]

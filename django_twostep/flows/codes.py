@@ -79,6 +79,7 @@ def checked(
     on_success: Callable[[T], None] | None = None,
     method: str = "",
     origin: Origin | None = None,
+    refusal: str = "invalid_code",
 ) -> T:
     """Run one code comparison under the user's back-off.
 
@@ -96,7 +97,8 @@ def checked(
 
     A busy database (SQLite's lock, a serialization failure) raises
     ``temporarily_unavailable`` after everything rolled back: no code spent,
-    nothing counted, no event.
+    nothing counted, no event. ``refusal``: the error of a wrong answer
+    (``invalid_credential`` for a security key's assertion).
     """
     throttle = None
     try:
@@ -124,7 +126,7 @@ def checked(
             raise busy() from None
         raise
     if result is None:
-        raise FlowError("invalid_code", parameter="code")
+        raise FlowError(refusal, parameter="code" if refusal == "invalid_code" else "credential")
     return result
 
 

@@ -32,7 +32,7 @@ class Origin:
 NOWHERE = Origin()
 
 # Refusals folded into one row per user, event, method and minute.
-FOLDED_EVENTS = frozenset({"throttled", "code_failed"})
+FOLDED_EVENTS = frozenset({"throttled", "code_failed", "webauthn_counter_regressed"})
 # Changes to a user's methods: the activity list always shows the latest of them.
 METHOD_CHANGES = ("enabled", "disabled", "recovery_codes_regenerated", "admin_reset")
 METHOD_CHANGES_SHOWN = 5

@@ -24,8 +24,8 @@ from .. import clock, crypto
 from ..adapter import get_adapter
 from ..conf import twostep_settings
 from ..errors import FlowError
-from ..methods.base import Method
-from ..methods.registry import code_methods, get_method
+from ..methods.base import Method, Site
+from ..methods.registry import all_methods, code_methods, get_method
 from ..models import Challenge, UserThrottle
 from . import events
 from .codes import (
@@ -59,6 +59,8 @@ class PendingLogin:
     user: AbstractBaseUser
     methods: list[str]
     expires_in: int
+    # The challenge row's key: binds the ceremonies of this login to it.
+    pk: int | None = None
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def begin_login(
     now = clock.now()
     ttl = twostep_settings.CHALLENGE_TTL
     with transaction.atomic():  # one commit for both rows
-        Challenge.objects.create(
+        row = Challenge.objects.create(
             digest=crypto.digest(raw_id, purpose=CHALLENGE_PURPOSE),
             user=user,
             password_digest=password_fingerprint(user),
@@ -160,7 +162,19 @@ def begin_login(
             attempts_left=twostep_settings.CHALLENGE_MAX_ATTEMPTS,
         )
         events.record("challenge_created", user, origin=origin)
-    return PendingLogin(id=raw_id, user=user, methods=methods, expires_in=ttl)
+    return PendingLogin(id=raw_id, user=user, methods=methods, expires_in=ttl, pk=row.pk)
+
+
+def ceremony_offers(pending: PendingLogin, site: Site) -> dict[str, dict[str, Any]]:
+    """What the client needs to pass the second step with a ceremony (a security key):
+    for each of the user's ceremony methods, its options, bound to this login."""
+    offers = {}
+    for method in all_methods():
+        if method.kind == "ceremony" and method.name in pending.methods:
+            offers[method.name] = method.begin_ceremony(
+                pending.user, purpose="login", site=site, login=pending.pk
+            )
+    return offers
 
 
 def _live(challenge_id: str) -> dict[str, object]:
@@ -259,9 +273,11 @@ def _has_method(
 
 def verify_login_code(
     challenge_id: object,
-    code: object,
+    code: object = None,
     *,
     method: str | None = None,
+    response: Any = None,
+    site: Site | None = None,
     origin: Origin | None = None,
 ) -> LoginResult:
     """Complete a pending login with a code (TOTP, e-mail or recovery; ``method`` narrows it).
@@ -278,6 +294,10 @@ def verify_login_code(
         named = get_method(method)
         if named is None:
             raise FlowError("validation_error", parameter="method")
+    # A ceremony (a security key) answers with ``response`` instead of a code.
+    ceremony = named is not None and named.kind == "ceremony"
+    if ceremony and (response is None or site is None):
+        raise FlowError("validation_error", parameter="credential")
     # Filled by lock(), which runs first inside checked()'s transaction.
     state: dict[str, Any] = {}
 
@@ -286,7 +306,8 @@ def verify_login_code(
         if named is not None and not _has_method(named, state["throttle"].user, state["devices"]):
             # Refused before any code is compared (the id's own answer came first).
             raise FlowError("method_not_available", parameter="method")
-        state["code"] = require_code(code)
+        if not ceremony:
+            state["code"] = require_code(code)
         return state["throttle"]
 
     def still_live() -> QuerySet[Challenge]:
@@ -310,8 +331,14 @@ def verify_login_code(
         if not claimed:
             raise FlowError("two_factor_expired", parameter="two_factor_id")
         user = state["throttle"].user
-        methods = {method} if method else None
-        verification = match_code(user, state["code"], methods, devices=state["devices"])
+        if ceremony:
+            device = named.verify_ceremony(
+                user, response, purpose="login", site=site, login=state["pk"], origin=origin
+            )
+            verification = Verification(named.name, device) if device is not None else None
+        else:
+            methods = {method} if method else None
+            verification = match_code(user, state["code"], methods, devices=state["devices"])
         if verification is None:  # wrong: the attempt stays spent, the challenge usable
             Challenge.objects.filter(pk=state["pk"]).update(consumed_at=None)
         return verification
@@ -320,9 +347,17 @@ def verify_login_code(
         record_verification(state["throttle"].user, verification, origin)
 
     try:
-        verification = checked(None, check, lock=lock, on_success=verified, origin=origin)
+        verification = checked(
+            None,
+            check,
+            lock=lock,
+            on_success=verified,
+            origin=origin,
+            method=named.name if ceremony else "",
+            refusal="invalid_credential" if ceremony else "invalid_code",
+        )
     except FlowError as error:
-        if error.code == "invalid_code" and "pk" in state:
+        if error.code in ("invalid_code", "invalid_credential") and "pk" in state:
             left = Challenge.objects.filter(pk=state["pk"]).values_list("attempts_left", flat=True)
             error.meta["attempts_left"] = left.first() or 0
             if not error.meta["attempts_left"]:

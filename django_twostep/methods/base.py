@@ -27,6 +27,7 @@ names, dotted paths), so this module and the method classes import no view.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -40,6 +41,17 @@ if TYPE_CHECKING:
     from ..flows.events import Origin
 
 Kind = Literal["code", "ceremony"]
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a request came in: its host (without port) and its origin (scheme and
+    host), as a ceremony needs them (a security key's relying party)."""
+
+    host: str
+    origin: str
+
+
 # The parts of the shared pages a method fills in (see :meth:`Method.template`).
 TEMPLATE_PARTS = ("settings_card", "login_hint", "login_action", "verify_hint", "verify_action")
 # Where a delivered code is for: a set-up, a pending login, a step-up.
@@ -174,6 +186,35 @@ class Method:
         :func:`~django_twostep.flows.changes.method_activated`."""
         raise NotImplementedError(f"{self.name} is set up on its own pages")
 
+    # -- ceremonies (``kind == "ceremony"``) ------------------------------------------------
+
+    def begin_ceremony(
+        self,
+        user: AbstractBaseUser | None,
+        *,
+        purpose: str,
+        site: Site,
+        login: int | None = None,
+    ) -> dict[str, Any]:
+        """Start a ceremony for ``purpose`` (``login``: bound to the pending login
+        ``login``; ``step_up``); the options the client needs."""
+        raise NotImplementedError
+
+    def verify_ceremony(
+        self,
+        user: AbstractBaseUser,
+        response: Any,
+        *,
+        purpose: str,
+        site: Site,
+        login: int | None = None,
+        origin: Origin | None = None,
+    ) -> Device | None:
+        """Check the client's answer to a ceremony begun for ``purpose``; the device,
+        or None (which counts for the back-off). Runs inside
+        :func:`~django_twostep.flows.codes.checked`, like :meth:`match`."""
+        raise NotImplementedError
+
     # -- delivering codes (``sends_codes``) ----------------------------------------------
 
     def send_code(
@@ -196,6 +237,10 @@ class Method:
     def issue_codes(self, user: AbstractBaseUser) -> list[str]:
         """Replace the user's backup codes with a fresh set, returned to be shown once."""
         raise NotImplementedError
+
+    def settings_context(self, user: AbstractBaseUser) -> dict[str, Any]:
+        """What the method's settings card shows besides on/off (its keys, say)."""
+        return {}
 
     # -- presentation ----------------------------------------------------------------------
 

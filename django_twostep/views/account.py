@@ -37,6 +37,9 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "email_code_sent": _("Code e-mailed"),
     "refresh_token_reused": _("An app's used sign-in token came back: that sign-in was ended"),
     "recovery_codes_regenerated": _("New recovery codes made (the old ones stopped working)"),
+    "webauthn_counter_regressed": _(
+        "A security key answered like a copy of itself: refused (was it cloned?)"
+    ),
 }
 
 TRUSTED_BROWSER_LABEL = _("trusted browser")
@@ -70,6 +73,7 @@ class SettingsView(LoginRequiredMixin, TemplateView):
                         "method": method,
                         "active": method.name in two_factor.methods,
                         "pending": method.name in two_factor.pending_methods,
+                        **method.settings_context(user),
                     }
                     for method in all_methods()
                 ],

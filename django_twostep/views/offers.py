@@ -37,7 +37,7 @@ def other_ways(names: list[str], recovery: bool, here: str) -> list[OtherMethod]
     from it back to the code field."""
     if recovery:
         for method in method_offers(names, False):
-            if method.kind == "code" and method.use_label:
+            if method.use_label:
                 return [OtherMethod(method.name, method.use_label, here)]
         return [OtherMethod("code", ENTER_A_CODE, here)]
     backup = backup_method()

@@ -45,6 +45,7 @@ from django_twostep.methods.recovery_codes import flows as recovery_flows
 from django_twostep.models import RecoveryCodeDevice, SecurityEvent, TOTPDevice
 from django_twostep.signals import BY_EVENT
 from django_twostep.testing import TEST_PASSWORD, current_code, wrong_code
+from tests.webauthn_authenticator import SoftwareAuthenticator
 
 pytestmark = pytest.mark.django_db
 
@@ -257,6 +258,35 @@ def run_the_email_trigger(evidence, bob, clock):
     evidence.seen(api.post("/api/v1/users/me/recovery-codes", HTTP_X_MFA_CODE=code))
 
 
+def run_the_security_key(evidence, django_user_model, clock):
+    """kim registers a security key through the API, logs in with it and with a passkey,
+    then a clone of the key answers with a counter that did not grow."""
+    kim = django_user_model.objects.create_user("kim", password=TEST_PASSWORD)
+    key = SoftwareAuthenticator()
+    issued = tokens.issue_tokens(kim)
+    evidence.secret("access token", issued.access_token)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.access_token}")
+    options = evidence.seen(api.post("/api/v1/users/me/webauthn/register")).json()
+    registration = {"name": "Blue key", "credential": key.register(options)}
+    evidence.seen(api.patch("/api/v1/users/me/webauthn/register", registration, format="json"))
+    anonymous = APIClient()
+    begun = evidence.seen(anonymous.post("/api/v1/auth/passkey", {}, format="json")).json()
+    evidence.secret("passkey id", begun["passkey_id"])
+    answer = {"passkey_id": begun["passkey_id"], "credential": key.assert_(begun["publicKey"])}
+    payload = evidence.seen(
+        anonymous.post("/api/v1/auth/passkey/complete", answer, format="json")
+    ).json()
+    evidence.secret("access token", payload["access_token"])
+    evidence.secret("refresh token", payload["refresh_token"])
+    clock.advance(1801)
+    key.credentials[-1].counter = 0  # a clone: its counter does not grow
+    options = evidence.seen(api.post("/api/v1/mfa/trigger", {"type": "webauthn"}, format="json"))
+    clone = {"type": "webauthn", "credential": key.assert_(options.json())}
+    refused = evidence.seen(api.post("/api/v1/mfa/verify", clone, format="json"))
+    assert refused.json()["errors"][0]["code"] == "invalid_credential"
+
+
 @pytest.fixture
 def signalled():
     """Every django-twostep signal received: (event, user pk, method)."""
@@ -289,6 +319,7 @@ def test_no_secret_in_logs_headers_error_pages_or_caches(
     bob = run_the_pages(evidence, django_user_model, twostep_clock, settings)
     run_the_api(evidence, django_user_model, twostep_clock)
     run_the_email_trigger(evidence, bob, twostep_clock)
+    run_the_security_key(evidence, django_user_model, twostep_clock)
     call_command("twostep_reset", "bob", stdout=io.StringIO())
 
     # Every event is a signal, a log record and a row of the security-event table.

@@ -29,6 +29,14 @@ OPERATIONS = {
     ("/api/v1/users/{username}/methods", "get"),
     ("/api/v1/users/{username}/methods/{name}", "delete"),
     ("/api/v1/mfa/trigger", "post"),
+    ("/api/v1/mfa/verify", "post"),
+    ("/api/v1/auth/passkey", "post"),
+    ("/api/v1/auth/passkey/complete", "post"),
+    ("/api/v1/users/{username}/webauthn/register", "post"),
+    ("/api/v1/users/{username}/webauthn/register", "patch"),
+    ("/api/v1/users/{username}/webauthn", "get"),
+    ("/api/v1/users/{username}/webauthn/{credential_id}", "patch"),
+    ("/api/v1/users/{username}/webauthn/{credential_id}", "delete"),
     ("/api/v1/me/password", "patch"),
 }
 # Answered for any path or operation by DRF itself rather than by one operation.
