@@ -8,8 +8,15 @@ work and can be called from a data migration or a script too::
 
 Each source module reads the peer's rows into one :class:`UserPlan` per user
 (:mod:`.otp` for django-otp and django-two-factor-auth, which share django-otp's
-tables; :mod:`.allauth_mfa` for allauth); :mod:`.base` turns the plans into
-django-twostep devices, all in one transaction. The peer's rows are only read.
+tables, and the WebAuthn plug-ins of both, django-two-factor-auth's and
+django-otp-webauthn; :mod:`.allauth_mfa` for allauth); :mod:`.base` turns the
+plans into django-twostep devices, all in one transaction. The peer's rows are
+only read.
+
+What comes over: TOTP secrets with their counters, unused recovery codes /
+static tokens, and security keys and passkeys (WebAuthn credentials: the
+credential id and COSE public key, the counter, and what the peer knew of the
+key), which keep working without being registered again.
 """
 
 from __future__ import annotations
@@ -21,11 +28,13 @@ from django.db import transaction
 
 from .base import (
     REASONS,
+    ImportedKey,
     ImportFailed,
     ImportReport,
     Skipped,
     TOTPSecret,
     UserPlan,
+    WebAuthnKey,
     apply_plans,
 )
 
@@ -68,8 +77,10 @@ __all__ = [
     "SOURCES",
     "ImportFailed",
     "ImportReport",
+    "ImportedKey",
     "Skipped",
     "TOTPSecret",
     "UserPlan",
+    "WebAuthnKey",
     "import_methods",
 ]

@@ -16,7 +16,15 @@ Secrets are opened the way allauth opens them: through the MFA adapter
 - ``recovery_codes``: allauth derives the codes from an encrypted seed and
   marks used ones in a bit mask (or keeps a list of codes migrated into
   allauth); the unused ones, as allauth itself lists them, become our codes.
-- ``webauthn`` (security keys, passkeys): ``unsupported_method``.
+- ``webauthn`` (security keys, passkeys): allauth keeps the browser's
+  ``RegistrationResponseJSON`` (``data["credential"]``) and reads the attested
+  credential data from it each time, as this import does through allauth's own
+  wrapper: the credential id, the COSE key and the AAGUID; the transports the
+  browser listed; ``credProps.rk`` (allauth's "passwordless") as discoverable;
+  the backup flags; the name and the dates. allauth never updates a counter, so
+  the counter at registration is kept as the last one seen. The first key turns
+  the WebAuthn method on; no recovery codes are made beyond allauth's unused ones.
+- Any other type: ``unsupported_method``.
 """
 
 from __future__ import annotations
@@ -27,10 +35,19 @@ import math
 from typing import Any
 
 from django.apps import apps
+from fido2 import cbor
 
 from .. import clock
 from ..conf import twostep_settings
-from .base import ImportFailed, TOTPSecret, UserPlan
+from .base import (
+    ImportFailed,
+    TOTPSecret,
+    UserPlan,
+    WebAuthnKey,
+    aaguid_text,
+    key_name,
+    transports_of,
+)
 
 MFA_APP = "allauth.mfa"
 
@@ -104,6 +121,47 @@ def read_plans() -> dict[Any, UserPlan]:
                 ) from exc
             for code in unused:
                 plan.add_recovery_code(code, row=row)
+        elif authenticator.type == Authenticator.Type.WEBAUTHN:
+            key = _webauthn_key(authenticator, row)
+            if key is None:
+                plan.skip(row, "invalid_credential")
+            else:
+                plan.add_webauthn_key(key)
         else:
             plan.skip(row, "unsupported_method")
     return plans
+
+
+def _webauthn_key(authenticator: Any, row: str) -> WebAuthnKey | None:
+    """The key an allauth ``webauthn`` authenticator holds, or None if it cannot be read."""
+    data = authenticator.data if isinstance(authenticator.data, dict) else {}
+    credential = data.get("credential")
+    if not isinstance(credential, dict):
+        return None
+    try:
+        # allauth's own reading of the stored registration (fido2's RegistrationResponse).
+        auth_data = authenticator.wrap().authenticator_data
+        attested = auth_data.credential_data
+        public_key = cbor.encode(attested.public_key)
+    except Exception:  # allauth and fido2 raise whatever a damaged JSON leads to
+        return None
+    if attested is None:
+        return None
+    response = credential.get("response")
+    transports = response.get("transports") if isinstance(response, dict) else None
+    extensions = credential.get("clientExtensionResults")
+    props = extensions.get("credProps") if isinstance(extensions, dict) else None
+    return WebAuthnKey(
+        row=row,
+        credential_id=bytes(attested.credential_id),
+        public_key=public_key,
+        sign_count=auth_data.counter,
+        name=key_name(data.get("name")),
+        transports=transports_of(transports),
+        aaguid=aaguid_text(bytes(attested.aaguid)),
+        discoverable=bool(isinstance(props, dict) and props.get("rk")),
+        backup_eligible=auth_data.is_backup_eligible(),
+        backed_up=auth_data.is_backed_up(),
+        created_at=authenticator.created_at,
+        last_used_at=authenticator.last_used_at,
+    )

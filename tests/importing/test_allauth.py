@@ -125,8 +125,10 @@ def test_recovery_codes_migrated_into_allauth_are_imported(make_user, clock):
     assert log_in(user, "ZZ4H-P8RA").verification.method == "recovery_code"
 
 
-def test_security_keys_and_orphan_recovery_codes_are_skipped(make_user, clock):
+def test_unreadable_keys_and_orphan_recovery_codes_are_skipped(make_user, clock):
     alice = make_user("alice")
+    # No registration kept in it: nothing to log in with (tests/importing/test_webauthn_*.py
+    # import real ones).
     key = Authenticator.objects.create(user=alice, type="webauthn", data={"name": "YubiKey"})
     RecoveryCodes.activate(alice)
     bob, _secret, _codes = allauth_user(make_user, "bob")
@@ -135,9 +137,18 @@ def test_security_keys_and_orphan_recovery_codes_are_skipped(make_user, clock):
 
     assert report.users == [bob.pk]
     reasons = {(s.user_id, s.reason) for s in report.skipped}
-    assert reasons == {(alice.pk, "unsupported_method"), (alice.pk, "no_authenticator_app")}
+    assert reasons == {(alice.pk, "invalid_credential"), (alice.pk, "no_authenticator_app")}
     assert any(s.row == f"mfa.Authenticator #{key.pk} (webauthn)" for s in report.skipped)
     assert report.users_left_without_method == [alice.pk]
+
+
+def test_an_unknown_authenticator_type_is_unsupported(make_user, clock):
+    alice = make_user("alice")
+    row = Authenticator.objects.create(user=alice, type="sms", data={})
+    report = import_methods("allauth")
+    assert [(s.row, s.reason) for s in report.skipped] == [
+        (f"mfa.Authenticator #{row.pk} (sms)", "unsupported_method")
+    ]
 
 
 def test_undecryptable_secret_stops_the_import_and_saves_nothing(make_user, clock):

@@ -1,4 +1,9 @@
-"""Give users of django-otp, django-two-factor-auth or allauth MFA the same methods here."""
+"""Give users of django-otp, django-two-factor-auth or allauth MFA the same methods here.
+
+Security keys and passkeys come along: allauth's ``webauthn`` authenticators
+(``--from allauth``), and with ``--from django-otp`` or ``--from two-factor`` the
+keys of django-two-factor-auth's WebAuthn plug-in and of django-otp-webauthn.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +29,10 @@ _ROWS_SHOWN = 20
 class Command(BaseCommand):
     help = (
         "Create django-twostep methods for users enrolled with django-otp, "
-        "django-two-factor-auth or allauth MFA: TOTP secrets re-encrypted with their "
-        "counters kept, unused static tokens / recovery codes as recovery codes. "
+        "django-two-factor-auth (with its WebAuthn plug-in), django-otp-webauthn or allauth "
+        "MFA: TOTP secrets re-encrypted with their counters kept, security keys and "
+        "passkeys (WebAuthn credentials) that keep working without being registered again, "
+        "unused static tokens / recovery codes as recovery codes. "
         "All or nothing; users who already have a django-twostep method are skipped, "
         "so running it again changes nothing. Never prints a secret or a code."
     )
@@ -36,7 +43,11 @@ class Command(BaseCommand):
             dest="source",
             required=True,
             choices=SOURCES,
-            help="the package the users enrolled with (two-factor: django-two-factor-auth)",
+            help=(
+                "the package the users enrolled with (two-factor: django-two-factor-auth; "
+                "django-otp and two-factor also read the WebAuthn keys of "
+                "django-two-factor-auth's plug-in and of django-otp-webauthn)"
+            ),
         )
         parser.add_argument(
             "--dry-run",
@@ -60,13 +71,23 @@ class Command(BaseCommand):
         out.write(f"Users imported: {len(report.users)}")
         out.write(
             f"Methods created: {report.totp_devices} authenticator app(s), "
+            f"{report.webauthn_credentials} security key(s), "
             f"{report.recovery_code_sets} recovery code set(s) "
             f"with {report.recovery_codes} code(s)"
         )
-        out.write(f"Rows skipped: {len(report.skipped)}")
 
         def shown(rows: list[Any]) -> list[Any]:
             return rows if verbosity >= 2 else rows[:_ROWS_SHOWN]
+
+        keys = report.webauthn_keys
+        if keys:
+            key_names = usernames([key.user_id for key in shown(keys)])
+            out.write(f"Security keys imported ({len(keys)}):")
+            for key in shown(keys):
+                out.write(f"    user {key.user_id} ({key_names.get(key.user_id, '?')}): {key.row}")
+            if len(shown(keys)) < len(keys):
+                out.write(f"    ... and {len(keys) - _ROWS_SHOWN} more (-v 2 lists them all)")
+        out.write(f"Rows skipped: {len(report.skipped)}")
 
         by_reason: dict[str, list[Skipped]] = defaultdict(list)
         for skip in report.skipped:
