@@ -25,7 +25,18 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # The WebAuthn peers twostep_import reads (tests/importing/test_webauthn_*).
+    "two_factor.plugins.webauthn",
+    "django_otp_webauthn",
 ]
 MIDDLEWARE = [*MIDDLEWARE, "allauth.account.middleware.AccountMiddleware"]  # noqa: F405
+# The WebAuthn peers' own settings, for the relying party the test client is.
+TWO_FACTOR_WEBAUTHN_RP_NAME = "django-twostep tests"
+OTP_WEBAUTHN_RP_ID = "testserver"
+OTP_WEBAUTHN_RP_NAME = "django-twostep tests"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = ["http://testserver"]
+# django-otp-webauthn refuses plain-HTTP origins but localhost in a system check
+# (not in its ceremonies); the test client's origin is http://testserver.
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E031"]
 TWO_FACTOR_PATCH_ADMIN = False
 MFA_ADAPTER = "tests.importing.peers.EncryptingMFAAdapter"
