@@ -65,14 +65,30 @@ class SoftwareAuthenticator:
 
     # -- registration -----------------------------------------------------------------
 
-    def register(self, options: dict[str, Any], *, rp_id: str | None = None) -> dict[str, Any]:
-        """A RegistrationResponseJSON for ``options`` (PublicKeyCredentialCreationOptionsJSON)."""
+    def register(
+        self,
+        options: dict[str, Any],
+        *,
+        rp_id: str | None = None,
+        resident: bool = True,
+        challenge: str | None = None,
+        credential: Credential | None = None,
+    ) -> dict[str, Any]:
+        """A RegistrationResponseJSON for ``options`` (PublicKeyCredentialCreationOptionsJSON).
+
+        ``resident=False`` makes a non-discoverable credential (its assertions carry
+        no ``userHandle``); ``challenge`` answers another challenge than the
+        options'; ``credential`` registers an existing credential (the same key) again.
+        """
         options = options.get("publicKey", options)
         rp_id = rp_id or options["rp"]["id"]
-        key = ec.generate_private_key(ec.SECP256R1())
-        credential = Credential(os.urandom(32), key, rp_id, unb64(options["user"]["id"]))
-        self.credentials.append(credential)
-        client_data = self._client_data("webauthn.create", options["challenge"])
+        if credential is None:
+            key = ec.generate_private_key(ec.SECP256R1())
+            handle = unb64(options["user"]["id"]) if resident else None
+            credential = Credential(os.urandom(32), key, rp_id, handle)
+            self.credentials.append(credential)
+        key = credential.key
+        client_data = self._client_data("webauthn.create", challenge or options["challenge"])
         flags = 0x41 | (0x04 if self.user_verified else 0)  # UP, AT (+ UV)
         attested = AAGUID + struct.pack(">H", len(credential.id)) + credential.id
         auth_data = (
@@ -101,7 +117,7 @@ class SoftwareAuthenticator:
                 "attestationObject": b64(attestation_object),
                 "transports": ["usb"],
             },
-            "clientExtensionResults": {"credProps": {"rk": True}},
+            "clientExtensionResults": {"credProps": {"rk": credential.user_handle is not None}},
             "authenticatorAttachment": "cross-platform",
         }
 
@@ -150,3 +166,10 @@ class SoftwareAuthenticator:
         return json.dumps(
             {"type": kind, "challenge": challenge, "origin": self.origin, "crossOrigin": False}
         ).encode()
+
+
+def tampered(answer: dict[str, Any]) -> dict[str, Any]:
+    """A copy of an AuthenticationResponseJSON whose signature has one bit flipped."""
+    signature = bytearray(unb64(answer["response"]["signature"]))
+    signature[-1] ^= 0x01
+    return {**answer, "response": {**answer["response"], "signature": b64(bytes(signature))}}

@@ -49,7 +49,7 @@ from ...conf import twostep_settings
 from ...errors import FlowError
 from ...flows import events
 from ...flows.changes import Activation, method_activated, remove_method
-from ...flows.codes import Verification, checked, record_verification
+from ...flows.codes import Verification, checked, lock_user, record_verification
 from ...flows.events import Origin
 from ...flows.login import LoginResult, check_login_allowed
 from ...flows.policy import authorize_method_change
@@ -175,9 +175,13 @@ def _parse(kind: type, response: Any) -> Any:
     if not isinstance(response, dict) or len(repr(response)) > MAX_RESPONSE_LENGTH:
         raise FlowError("invalid_credential", parameter="credential")
     try:
-        return kind.from_dict(response)
+        parsed = kind.from_dict(response)
     except Exception:  # fido2 raises whatever its parsing meets: all mean malformed
         raise FlowError("invalid_credential", parameter="credential") from None
+    # fido2 reads an unknown "type" as missing (and then as "public-key"): refuse it here.
+    if response.get("type", PublicKeyCredentialType.PUBLIC_KEY.value) != "public-key":
+        raise FlowError("invalid_credential", parameter="credential")
+    return parsed
 
 
 # -- registering -----------------------------------------------------------------------
@@ -220,7 +224,7 @@ def complete_registration(
     ``credential_exists`` when that key is registered already. The first
     credential turns two-step login on and makes recovery codes.
     """
-    first = authorize_method_change(user, verified_at)
+    authorize_method_change(user, verified_at)  # refused before the challenge is spent
     label = _clean_name(name)
     registration = _parse(RegistrationResponse, response)
     client_data = registration.response.client_data
@@ -234,26 +238,41 @@ def complete_registration(
     except Exception:  # every refusal of fido2's is a ValueError; anything else is malformed
         raise FlowError("invalid_credential", parameter="credential") from None
     data = auth_data.credential_data
-    transports = response.get("response", {}).get("transports") or []
-    try:
-        with transaction.atomic():
-            credential = WebAuthnCredential.objects.create(
-                user=user,
-                name=label or gettext("Security key"),
-                confirmed=True,
-                credential_id=websafe_encode(data.credential_id),
-                public_key=cbor.encode(data.public_key),
-                sign_count=auth_data.counter,
-                transports=[str(t) for t in transports if isinstance(t, str)][:10],
-                aaguid=str(data.aaguid),
-                discoverable=_discoverable(response),
-                backup_eligible=auth_data.is_backup_eligible(),
-                backed_up=auth_data.is_backed_up(),
-                created_at=clock.now(),
-            )
-    except IntegrityError:
-        raise FlowError("credential_exists") from None
-    return credential, method_activated(user, credential, METHOD, origin, first=first)
+    # The key and what its activation writes (recovery codes, the event) commit together,
+    # under the user's lock: of registrations racing while the user has no method, one
+    # is the first (no step-up, it verifies its token); the others are asked again
+    # once it is in, and need step-up then.
+    with transaction.atomic():
+        lock_user(user)
+        first = authorize_method_change(user, verified_at)
+        try:
+            with transaction.atomic():
+                credential = WebAuthnCredential.objects.create(
+                    user=user,
+                    name=label or gettext("Security key"),
+                    confirmed=True,
+                    credential_id=websafe_encode(data.credential_id),
+                    public_key=cbor.encode(data.public_key),
+                    sign_count=auth_data.counter,
+                    transports=_transports(response),
+                    aaguid=str(data.aaguid),
+                    discoverable=_discoverable(response),
+                    backup_eligible=auth_data.is_backup_eligible(),
+                    backed_up=auth_data.is_backed_up(),
+                    created_at=clock.now(),
+                )
+        except IntegrityError:
+            raise FlowError("credential_exists") from None
+        activation = method_activated(user, credential, METHOD, origin, first=first)
+    return credential, activation
+
+
+def _transports(response: dict[str, Any]) -> list[str]:
+    """The transports the browser listed (``response.transports``: a list of strings)."""
+    transports = response["response"].get("transports")
+    if not isinstance(transports, list):
+        return []
+    return [t for t in transports if isinstance(t, str) and 0 < len(t) <= 32][:10]
 
 
 def _discoverable(response: dict[str, Any]) -> bool:
@@ -416,8 +435,11 @@ def complete_passkey_login(
         raise FlowError("invalid_credential", parameter="passkey_id")
     assertion = read_assertion(response)
     user = assertion.user
-    if user is None or not assertion.response.response.user_handle:
+    if user is None or not assertion.response.response.user_handle or not _login_allowed(user):
         # Spend the challenge all the same: a ceremony works once, whatever its answer.
+        # A user who may not log in (inactive, refused by the adapter) gets the same
+        # answer as an unknown key, as a password login gives them the same as a
+        # wrong password.
         _claim_challenge(
             assertion.response.response.client_data.challenge,
             "passkey",
@@ -425,7 +447,6 @@ def complete_passkey_login(
             handle=passkey_id,
         )
         raise FlowError("invalid_credential", parameter="credential")
-    check_login_allowed(user)
 
     def check() -> Verification | None:
         credential = verify_assertion(
@@ -442,6 +463,14 @@ def complete_passkey_login(
         refusal="invalid_credential",
     )
     return LoginResult(user=user, verification=verification)
+
+
+def _login_allowed(user: AbstractBaseUser) -> bool:
+    try:
+        check_login_allowed(user)
+    except FlowError:
+        return False
+    return True
 
 
 # -- managing credentials ---------------------------------------------------------------
@@ -489,14 +518,19 @@ def remove_credential(
 ) -> None:
     """Remove one credential, after step-up; the last one removes the method (and, if
     it was the user's last method, the recovery codes and trusted browsers)."""
-    credential = _credential_of(user, credential_pk)
-    others = WebAuthnCredential.objects.filter(user_id=user.pk).exclude(pk=credential.pk)
-    if not others.exists():
-        remove_method(user, METHOD, verified_at=verified_at, origin=origin)
-        return
-    authorize_method_change(user, verified_at)
-    WebAuthnCredential.objects.filter(pk=credential.pk).delete()
-    events.record("disabled", user, method=METHOD, origin=origin)
+    _credential_of(user, credential_pk)
+    with transaction.atomic():
+        # Under the user's lock: two removals at once cannot each see the other's key
+        # as the one that remains (and leave the user with no key, but recovery codes).
+        lock_user(user)
+        credential = _credential_of(user, credential_pk)
+        others = WebAuthnCredential.objects.filter(user_id=user.pk).exclude(pk=credential.pk)
+        if not others.exists():
+            remove_method(user, METHOD, verified_at=verified_at, origin=origin)
+            return
+        authorize_method_change(user, verified_at)
+        WebAuthnCredential.objects.filter(pk=credential.pk).delete()
+        events.record("disabled", user, method=METHOD, origin=origin)
 
 
 __all__ = [
