@@ -9,6 +9,8 @@ and shape the answer.
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -80,6 +82,9 @@ class TwoFactorLoginView(TwoStepAPIView):
     def post(self, request: Request) -> Response:
         data = self.validated(TwoFactorSerializer)
         credential = data.get("credential")
+        if credential and not data.get("method"):
+            # A ceremony's answer says which method it is for; a code is the default.
+            raise ValidationError({"method": [_("This field is required.")]})
         code = None if credential else self.require_code(data.get("code") or self.header_code())
         result = flows.verify_login_code(
             data["two_factor_id"],

@@ -3,8 +3,11 @@ listing, renaming and removing credentials, and logging in with a passkey."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -105,7 +108,8 @@ class PasskeyView(WebAuthnMixin, TwoStepAPIView):
 
     @schema.passkey_begin
     def post(self, request: Request) -> Response:
-        self.body()  # a malformed body is refused like anywhere else
+        if not isinstance(self.body(), Mapping):  # {} (or a JSON:API document)
+            raise ValidationError([gettext("Expected a JSON object.")])
         options, passkey_id = flows.begin_passkey_login(self.relying_party())
         return Response({"publicKey": options, "passkey_id": passkey_id})
 
