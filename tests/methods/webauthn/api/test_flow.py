@@ -93,3 +93,22 @@ def test_a_passkey_logs_in_alone(key_user, key):
     assert response.status_code == 200, response.json()
     token = tokens.authenticate_access_token(response.json()["access_token"])
     assert token.verified_at is not None and token.user_id == key_user.pk
+
+
+def test_a_keys_answer_must_say_its_method(key_user, key):
+    api = APIClient()
+    login = api.post(
+        f"{API}/auth/login", {"username": "bob", "password": TEST_PASSWORD}, format="json"
+    )
+    meta = login.json()["meta"]
+    body = {"two_factor_id": meta["two_factor_id"], "credential": key.assert_(meta["webauthn"])}
+    response = api.post(f"{API}/auth/two-factor", body, format="json")
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert error["code"] == "validation_error" and error["source"]["pointer"] == "/method"
+
+
+def test_a_passkey_login_takes_an_object(key_user):
+    response = APIClient().post(f"{API}/auth/passkey", [1], format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "validation_error"
