@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from .. import flows
 from ..conf import twostep_settings
 from ..flows import tokens
+from ..methods import get_method
 from ..models import ApiToken
 from . import schema
 from .exceptions import error_object, error_response
@@ -99,7 +100,8 @@ class TwoFactorLoginView(TwoStepAPIView):
 
 class TwoFactorSendView(TwoStepAPIView):
     """``POST auth/two-factor/send``: deliver a code for a pending login (Etna's second
-    channel): by e-mail, or the ``method`` named, if it is one that sends codes."""
+    channel): by e-mail, or the ``method`` named, if it is one that sends codes; for a
+    ceremony (``webauthn``) 200 and new options bound to the login."""
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
@@ -107,6 +109,11 @@ class TwoFactorSendView(TwoStepAPIView):
     @schema.two_factor_send
     def post(self, request: Request) -> Response:
         data = self.validated(SendCodeSerializer)
+        method = get_method(data.get("method") or "")
+        if method is not None and method.kind == "ceremony":
+            # A security key: new options for this login (200), as mfa/trigger gives.
+            options = flows.begin_login_ceremony(data["two_factor_id"], method.name, self.site())
+            return Response(options)
         flows.send_login_code(
             data["two_factor_id"], method=data.get("method"), origin=self.origin()
         )

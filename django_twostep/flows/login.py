@@ -165,6 +165,20 @@ def begin_login(
     return PendingLogin(id=raw_id, user=user, methods=methods, expires_in=ttl, pk=row.pk)
 
 
+def begin_login_ceremony(challenge_id: object, method: str | None, site: Site) -> dict[str, Any]:
+    """New options of a ceremony (a security key) for a pending login: page 2's button,
+    or an API client's next try after a refused answer used the last ones up.
+
+    ``two_factor_expired`` for a dead login; ``method_not_available`` when
+    ``method`` is not a ceremony the user has.
+    """
+    challenge = live_challenge(challenge_id)
+    named = get_method(method) if isinstance(method, str) else None
+    if named is None or named.kind != "ceremony" or not named.is_active(challenge.user):
+        raise FlowError("method_not_available", parameter="method")
+    return named.begin_ceremony(challenge.user, purpose="login", site=site, login=challenge.pk)
+
+
 def ceremony_offers(pending: PendingLogin, site: Site) -> dict[str, dict[str, Any]]:
     """What the client needs to pass the second step with a ceremony (a security key):
     for each of the user's ceremony methods, its options, bound to this login."""

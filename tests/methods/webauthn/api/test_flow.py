@@ -112,3 +112,38 @@ def test_a_passkey_login_takes_an_object(key_user):
     response = APIClient().post(f"{API}/auth/passkey", [1], format="json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "validation_error"
+
+
+def test_new_options_after_a_refused_answer_complete_the_same_login(key_user, key, twostep_clock):
+    api = APIClient()
+    login = api.post(
+        f"{API}/auth/login", {"username": "bob", "password": TEST_PASSWORD}, format="json"
+    )
+    meta = login.json()["meta"]
+    wrong = key.assert_(meta["webauthn"], rp_id="elsewhere.example")  # refused: spends it
+    body = {"two_factor_id": meta["two_factor_id"], "method": "webauthn", "credential": wrong}
+    assert api.post(f"{API}/auth/two-factor", body, format="json").status_code == 400
+    again = api.post(
+        f"{API}/auth/two-factor/send",
+        {"two_factor_id": meta["two_factor_id"], "method": "webauthn"},
+        format="json",
+    )
+    assert again.status_code == 200 and "publicKey" in again.json()
+    body["credential"] = key.assert_(again.json())
+    twostep_clock.advance(1)  # the back-off's first wait
+    assert api.post(f"{API}/auth/two-factor", body, format="json").status_code == 200
+
+
+def test_options_for_a_login_need_the_users_key(plain_user, twostep_clock):
+    from django_twostep.methods.email import flows as email_flows
+    from tests.pages import mailed_code
+
+    email_flows.begin_email_setup(plain_user)
+    email_flows.confirm_email_setup(plain_user, mailed_code())
+    login = APIClient().post(
+        f"{API}/auth/login", {"username": "bob", "password": TEST_PASSWORD}, format="json"
+    )
+    body = {"two_factor_id": login.json()["meta"]["two_factor_id"], "method": "webauthn"}
+    response = APIClient().post(f"{API}/auth/two-factor/send", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "method_not_available"
