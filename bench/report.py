@@ -171,6 +171,46 @@ def verdict(r, sessions: str) -> str:
     return f"{title}: {head}. " + " ".join(parts)
 
 
+def flow_steps(key: str, name: str) -> str | None:
+    """A contender's description of one of its flows (``JSON_STEPS``, ``PASSKEY_STEPS``)."""
+    return getattr(__import__(f"{BY_KEY[key].site}.flow").flow, name, None)
+
+
+def passkey_figures(r) -> dict[str, float | None]:
+    """django-twostep's JSON logins, in-process medians: password + code and passkey,
+    with MD5 (the comparison's hasher) and with PBKDF2 (Django's default)."""
+    return {
+        "json:md5": figure(r.inproc.get(fkey(OURS, "json"), []), "median"),
+        "passkey:md5": figure(r.inproc.get(fkey(OURS, "passkey"), []), "median"),
+        "json:pbkdf2": figure(r.pbkdf2_api.get("json", []), "median"),
+        "passkey:pbkdf2": figure(r.pbkdf2_api.get("passkey", []), "median"),
+    }
+
+
+def passkey_verdict(r) -> str | None:
+    """One line: how much faster the passkey login is than the password + code login."""
+    if not r.available.get(OURS, {}).get("passkey"):
+        return None
+    if not r.available[OURS]["passkey"].get("ok"):
+        return "**Passkey login**: **not available** in this run."
+    f = passkey_figures(r)
+    parts = []
+    for hasher, name in (("pbkdf2", "Django's default hasher (PBKDF2)"), ("md5", "MD5")):
+        json_ms, passkey_ms = f[f"json:{hasher}"], f[f"passkey:{hasher}"]
+        if json_ms and passkey_ms:
+            parts.append(
+                f"**{json_ms / passkey_ms:.2f}x** as fast as the password + code JSON login "
+                f"with {name} ({passkey_ms:.1f} ms against {json_ms:.1f} ms)"
+            )
+        else:
+            parts.append(f"not measured with {name}")
+    return (
+        "**Passkey login** (django-twostep's JSON API, a passkey alone, no password hash): "
+        + "; ".join(parts)
+        + ". See (g)."
+    )
+
+
 def render(results) -> str:
     r = results
     out: list[str] = []
@@ -210,6 +250,9 @@ def render(results) -> str:
         )
     for sessions in html_engines:
         w(f"- {verdict(r, sessions)}")
+    passkey_line = passkey_verdict(r)
+    if passkey_line:
+        w(f"- {passkey_line}")
     w("")
 
     # Availability
@@ -220,21 +263,25 @@ def render(results) -> str:
     w("the session cookie is the engine's (a session key, or signed session data). Every")
     w("timed login is checked the same way, or the figure is void.\n")
     columns = [variant("html", s) for s in dict.fromkeys(["db", *html_engines])] + ["json"]
+    if any("passkey" in r.available.get(k, {}) for k in keys):
+        columns.append("passkey")
+    headings = {"json": "JSON login", "passkey": "passkey login (JSON)"}
     w(
         "| contender | "
         + " | ".join(
-            f"HTML login, {SESSIONS[c.partition(':')[2] or 'db']}" if c != "json" else "JSON login"
+            headings.get(c) or f"HTML login, {SESSIONS[c.partition(':')[2] or 'db']}"
             for c in columns
         )
         + " |"
     )
     w("|---|" + "---|" * len(columns))
+    missing = {"json": "(no JSON API)", "passkey": "(not measured: ours only)"}
     for k in keys:
         cells = []
         for column in columns:
             v = r.available.get(k, {}).get(column)
             if v is None:
-                cells.append("(no JSON API)" if column == "json" else "n/a")
+                cells.append(missing.get(column, "n/a"))
             elif v["ok"]:
                 cells.append("ok")
             elif v.get("absent"):
@@ -393,7 +440,7 @@ def render(results) -> str:
         "JSON login uses bearer tokens and no session at all. Requests per contender:\n"
     )
     for k in keys:
-        steps = getattr(__import__(f"{BY_KEY[k].site}.flow").flow, "JSON_STEPS", None)
+        steps = flow_steps(k, "JSON_STEPS")
         if steps:
             w(f"- {label(k)}: {steps}")
     w("")
@@ -479,6 +526,10 @@ def render(results) -> str:
             w(f"| {label(k)} | {name} | {spread(v['ms_per_call'], 2)} | {v['bytes']:,} |")
     w("")
 
+    # (g)
+    if r.available.get(OURS, {}).get("passkey"):
+        render_passkey(r, w)
+
     # Targets
     w("## Targets of issue 8, per session engine\n")
     w(
@@ -522,3 +573,68 @@ def render(results) -> str:
         w("## Notes\n")
         w(r.notes)
     return "\n".join(out) + "\n"
+
+
+def render_passkey(r, w) -> None:
+    """(g): django-twostep's passkey login beside its password + code JSON login."""
+    w("## (g) Passkey login beside the password + code login (django-twostep's JSON API)\n")
+    w(
+        "A passkey alone logs in (a discoverable credential with user verification counts "
+        "as two factors), so no password is hashed. Each seeded user has a passkey, "
+        "registered through django-twostep's own registration flow; the bench's software "
+        "authenticator (`bench/common/benchkit/passkey.py`) signs each login's challenge "
+        "with the user's P-256 key, as a synced passkey does (counter 0, backed up). Both "
+        "logins are three requests, in-process as in (d) and over HTTP as in (b), with "
+        "database sessions (neither uses a session); the peers' passkey logins are not "
+        "measured.\n"
+    )
+    for name in ("JSON_STEPS", "PASSKEY_STEPS"):
+        steps = flow_steps(OURS, name)
+        if steps:
+            what = "password + code" if name == "JSON_STEPS" else "passkey"
+            w(f"- {what}: {steps}")
+    w("")
+    w(
+        "| login | password hasher | in-process median ms | p90 ms "
+        "| password + code / passkey | queries | over HTTP, logins/s |"
+    )
+    w("|---|---|---|---|---|---|---|")
+    rows = [
+        ("password + code", "MD5 (the comparison's)", r.inproc.get(fkey(OURS, "json"), []), "json"),
+        ("passkey", "none run (MD5 site)", r.inproc.get(fkey(OURS, "passkey"), []), "passkey"),
+        ("password + code", "PBKDF2 (Django's default)", r.pbkdf2_api.get("json", []), None),
+        ("passkey", "none run (PBKDF2 site)", r.pbkdf2_api.get("passkey", []), None),
+    ]
+    baseline: float | None = None
+    for what, hasher, runs, http_kind in rows:
+        if what == "password + code":
+            baseline = figure(runs, "median")
+        if not runs:
+            w(f"| {what} | {hasher} | not measured | | | | |")
+            continue
+        m = figure(runs, "median")
+        rel = "1.00x" if what == "password + code" else ratio(m or 0, baseline or 0)
+        queries = r.queries.get(fkey(OURS, http_kind), {}).get("total", "") if http_kind else ""
+        http_runs = r.http.get(fkey(OURS, http_kind), []) if http_kind else []
+        rate = spread(medians(http_runs, "logins_per_s")) if http_runs else ""
+        if http_runs and any(x["errors"] for x in http_runs):
+            rate += f" ({sum(x['errors'] for x in http_runs)} errors)"
+        w(
+            f"| {what} | {hasher} | {spread(medians(runs, 'median'))} "
+            f"| {spread(medians(runs, 'p90'))} | {rel} | {queries} | {rate} |"
+        )
+    w("")
+    w("Median ms of each request, MD5 site (median over the runs):\n")
+    for kind, what in (("json", "password + code"), ("passkey", "passkey")):
+        runs = r.inproc.get(fkey(OURS, kind), [])
+        if runs and runs[0].get("steps"):
+            parts = []
+            for i, step in enumerate(runs[0]["steps"]):
+                values = [run["steps"][i]["median"] for run in runs if len(run["steps"]) > i]
+                parts.append(f"{step['request']} {med(values):.1f}")
+            w(f"- {what}: " + ", ".join(parts))
+    q = r.queries.get(fkey(OURS, "passkey"))
+    if q:
+        per = ", ".join(f"{st['request']} **{st['queries']}**" for st in q["steps"])
+        w(f"- passkey login, queries per request: {per}; {where_queries_go(q['steps'])}")
+    w("")

@@ -90,7 +90,7 @@ OURS = "twostep"
 
 # Django's session engine, the same for every contender (BENCH_SESSIONS in
 # benchkit/settings_base.py). Only the HTML login runs under each: the JSON
-# flows, PBKDF2, scale and QR use database sessions.
+# flows (the passkey login included), PBKDF2, scale and QR use database sessions.
 SESSIONS = {
     "db": "database sessions (Django's default)",
     "cookies": "signed-cookie sessions",
@@ -319,7 +319,7 @@ def load(c: Contender, server: Server, flow: str, first: int, limit: int, pool: 
         "--site", c.site, "--port", str(server.port), "--flow", flow,
         "--first", str(first), "--limit", str(limit), "--pool", str(pool.size),
         "--duration", str(args.duration), "--warmup", str(args.http_warmup),
-        "--concurrency", str(args.concurrency),
+        "--concurrency", str(args.concurrency), "--db", server.db,
     ]  # fmt: skip
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=args.duration + args.http_warmup + 120
@@ -403,6 +403,9 @@ class Results:
     inproc: dict = field(default_factory=dict)
     http: dict = field(default_factory=dict)
     pbkdf2: dict = field(default_factory=dict)
+    # django-twostep's JSON logins with Django's default hasher: "json" (password
+    # + code) and "passkey" (no password), the passkey login's figure (g).
+    pbkdf2_api: dict = field(default_factory=dict)
     scale: dict = field(default_factory=dict)
     qr: dict = field(default_factory=dict)
     prepare: dict = field(default_factory=dict)
@@ -499,6 +502,13 @@ def run(args: argparse.Namespace) -> Results:
     # Databases, each seeded through the contender's own models.
     md5_db = {c.key: database_url(args.database, f"{c.key}_md5") for c in contenders}
     pools = {c.key: Pool(args.users) for c in contenders}
+    # The passkey login's users are others (benchkit/passkey.py), with no TOTP step
+    # to respect: their own pool, so they never make the code logins wait.
+    passkey_pools = {c.key: Pool(args.users) for c in contenders}
+
+    def pool_of(c: Contender, kind: str) -> Pool:
+        return (passkey_pools if kind == "passkey" else pools)[c.key]
+
     for c in contenders:
         log(f"seeding {args.users} users for {c.label}")
         results.prepare[c.key] = harness(c, md5_db[c.key], "prepare", "--users", str(args.users))
@@ -506,11 +516,12 @@ def run(args: argparse.Namespace) -> Results:
     # Self-checks: a contender that cannot log in is "not available", never timed.
     # Every flow under database sessions (the JSON flows, PBKDF2, scale need it),
     # then the HTML login again under each other session engine asked for.
-    # Each flow needs one user, and one more in case a code is read as its step ends.
+    # Each flow (HTML, JSON, passkey) needs one user, and one more in case a code
+    # is read as its step ends.
     for c in contenders:
-        first = pools[c.key].take(4)
+        first = pools[c.key].take(6)
         check = harness(c, md5_db[c.key], "selfcheck", "--user-index", str(first))
-        pools[c.key].used(first, 4)
+        pools[c.key].used(first, 6)
         results.available[c.key] = check
         for sessions in args.sessions:
             if sessions == "db":
@@ -536,9 +547,10 @@ def run(args: argparse.Namespace) -> Results:
         return bool(results.available[c.key].get(variant(kind, sessions), {}).get("ok"))
 
     def variants_of(c: Contender, engines: list[str]) -> list[tuple[str, str]]:
-        """(kind, sessions) this contender runs: HTML under each engine, JSON on db."""
+        """(kind, sessions) this contender runs: HTML under each engine, JSON (and
+        django-twostep's passkey login) on db."""
         out = [("html", s) for s in engines if ok(c, "html", s)]
-        return out + ([("json", "db")] if ok(c, "json") else [])
+        return out + [(kind, "db") for kind in ("json", "passkey") if ok(c, kind)]
 
     live = [c for c in contenders if any(v["ok"] for v in results.available[c.key].values())]
 
@@ -553,24 +565,24 @@ def run(args: argparse.Namespace) -> Results:
     # (c) queries per request, with the query plans.
     for c in live:
         for kind, sessions in variants_of(c, args.sessions):
-            first = pools[c.key].take(1)
+            first = pool_of(c, kind).take(1)
             out = harness(
                 c, md5_db[c.key], "queries", "--flow", kind, "--user-index", str(first),
                 "--explain", sessions=sessions,
             )  # fmt: skip
-            pools[c.key].used(first, 1)
+            pool_of(c, kind).used(first, 1)
             if not engine_void(out, sessions, f"queries {kind} {c.label}"):
                 results.queries[fkey(c.key, kind, sessions)] = out
 
-    # (a) and (d): in-process complete logins, contenders alternating, and the
-    # HTML login under each session engine (engines alternating too).
-    for kind in ("html", "json"):
+    # (a), (d) and (g): in-process complete logins, contenders alternating, and
+    # the HTML login under each session engine (engines alternating too).
+    for kind in ("html", "json", "passkey"):
         engines = args.sessions if kind == "html" else ["db"]
         for n in range(args.runs):
             for sessions in rotated(list(engines), n):
                 for c in rotated([c for c in live if ok(c, kind, sessions)], n):
                     total = args.logins + args.warmup + SLACK_USERS
-                    first = pools[c.key].take(total)
+                    first = pool_of(c, kind).take(total)
                     what = f"in-process {c.label} {variant_label(variant(kind, sessions))}"
                     log(f"{what}: run {n + 1}/{args.runs}")
                     try:
@@ -583,7 +595,7 @@ def run(args: argparse.Namespace) -> Results:
                         results.voids.append(f"{what}: {exc}")
                         continue
                     finally:
-                        pools[c.key].used(first, total)
+                        pool_of(c, kind).used(first, total)
                     out.pop("ms", None)
                     if not engine_void(out, sessions, what):
                         results.inproc.setdefault(fkey(c.key, kind, sessions), []).append(out)
@@ -601,15 +613,43 @@ def run(args: argparse.Namespace) -> Results:
                         continue
                     with Server(c, md5_db[c.key], args.workers, sessions) as server:
                         for kind in todo:
-                            http_run(results, c, kind, sessions, server, pools[c.key], n, args)
+                            pool = pool_of(c, kind)
+                            http_run(results, c, kind, sessions, server, pool, n, args)
+
+    # PBKDF2 (Django's default hasher), reported apart from the framework comparison:
+    # every contender's HTML login (full run only), and django-twostep's JSON login
+    # beside its passkey login (the smoke run too).
+    pb_db = {c.key: database_url(args.database, f"{c.key}_pbkdf2") for c in live}
+    pb_pools = {c.key: Pool(300) for c in live}
+    pb_passkey_pool = Pool(300)
+    ours = BY_KEY.get(OURS)
+    passkeys = ours in live and ok(ours, "json") and ok(ours, "passkey")
+    seeded = [c for c in live if not args.smoke or (c is ours and passkeys)]
+    for c in seeded:
+        log(f"seeding PBKDF2 users for {c.label}")
+        harness(c, pb_db[c.key], "prepare", "--users", "300", hasher="pbkdf2")
+    if passkeys:
+        for n in range(args.runs):
+            for kind in rotated(["json", "passkey"], n):
+                total = args.pbkdf2_logins + 1 + SLACK_USERS
+                pool = pb_passkey_pool if kind == "passkey" else pb_pools[OURS]
+                first = pool.take(total)
+                log(f"PBKDF2 run {n + 1}/{args.runs}: {ours.label} {kind}")
+                try:
+                    out = harness(
+                        ours, pb_db[OURS], "inproc", "--flow", kind, "--first", str(first),
+                        "--count", str(args.pbkdf2_logins), "--warmup", "1", "--pool", "300",
+                        hasher="pbkdf2",
+                    )  # fmt: skip
+                except BenchError as exc:
+                    results.voids.append(f"PBKDF2 {ours.label} {kind}: {exc}")
+                    continue
+                finally:
+                    pool.used(first, total)
+                out.pop("ms", None)
+                results.pbkdf2_api.setdefault(kind, []).append(out)
 
     if not args.smoke:
-        # PBKDF2 (Django's default hasher), reported apart from the framework comparison.
-        pb_db = {c.key: database_url(args.database, f"{c.key}_pbkdf2") for c in live}
-        for c in live:
-            log(f"seeding PBKDF2 users for {c.label}")
-            harness(c, pb_db[c.key], "prepare", "--users", "300", hasher="pbkdf2")
-        pb_pools = {c.key: Pool(300) for c in live}
         for n in range(args.runs):
             for c in rotated([c for c in live if ok(c, "html")], n):
                 total = args.pbkdf2_logins + 1 + SLACK_USERS
@@ -743,6 +783,7 @@ def main() -> int:
     if args.smoke:
         args.runs, args.runs_http, args.logins, args.warmup = 1, 1, 3, 1
         args.duration, args.http_warmup, args.qr_calls = 2.0, 0.5, 5
+        args.pbkdf2_logins = 3
     if args.users is None:
         args.users = 600 if args.smoke else 4000
     args.sessions = list(dict.fromkeys(args.sessions))

@@ -8,6 +8,10 @@ Every command prints one JSON document on stdout; the orchestrator
 complete logins with Django's test client), ``queries`` (SQL per request of
 one login, with query plans), ``qr`` (QR rendering per call), ``core`` (our
 flows without HTTP), ``versions``.
+
+Flows (``--flow``): ``html`` (the pages), ``json`` (password, then a code, over
+the JSON API) and ``passkey`` (a passkey alone over the JSON API; django-twostep
+only, whose flow module has ``PASSKEY_STEPS``).
 """
 
 from __future__ import annotations
@@ -41,13 +45,56 @@ def flow_module(site: str):
     return importlib.import_module(f"{site}.flow")
 
 
+FLOWS = ["html", "json", "passkey"]
+
+
+def login_name(kind: str, name: str) -> str:
+    """Who logs in: the seeded user ``name``, or for the passkey login the passkey
+    user beside them (whose one method is a passkey)."""
+    if kind == "passkey":
+        from benchkit.passkey import passkey_user
+
+        return passkey_user(name)
+    return name
+
+
+def credential(kind: str, username: str, handles: dict[str, str], *, wrong: bool = False):
+    """What the user logs in with besides the password: their authenticator app
+    (:class:`benchkit.totp.App`), or for the passkey login their passkey
+    (:class:`benchkit.passkey.Passkey`, with the user handle the seed kept)."""
+    if kind == "passkey":
+        from benchkit.passkey import Passkey
+
+        return Passkey(username, handles.get(username), wrong=wrong)
+    from benchkit.totp import App
+
+    return App(username, wrong=wrong)
+
+
+def passkey_handles(args: argparse.Namespace, *kinds: str) -> dict[str, str]:
+    """The user handles the seed kept, when a passkey login is asked for."""
+    if "passkey" not in kinds:
+        return {}
+    from benchkit.passkey import load_handles
+
+    handles = load_handles(args.db)
+    if not handles:
+        raise SystemExit("VOID: no passkeys were seeded into this database (run prepare)")
+    return handles
+
+
 def run_login(flow, kind: str, browser, username: str, code):
     """One complete login; returns the username the protected answer names, or None.
 
-    ``code`` is a :class:`benchkit.totp.App`, read when the flow types the code.
+    ``code`` is a :class:`benchkit.totp.App`, read when the flow types the code,
+    or for the passkey login a :class:`benchkit.passkey.Passkey` (``username`` is
+    then sent nowhere: the passkey names its user).
     """
     from benchkit.totp import PASSWORD
 
+    if kind == "passkey":
+        answer, name = flow.passkey_login(browser, code)
+        return name if answer is not None else None
     if kind == "html":
         page = flow.html_login(browser, username, PASSWORD, code)
         if page is None:
@@ -144,11 +191,12 @@ def cmd_selfcheck(args: argparse.Namespace) -> dict:
     """A right code logs the right user in; a wrong code is refused and logs nobody in."""
     setup(args)
     from benchkit.inproc import ClientBrowser
-    from benchkit.totp import CHECK_USERS, App, check_username, username
+    from benchkit.totp import CHECK_USERS, check_username, username
 
     flow = flow_module(args.site)
     out: dict = {}
     kinds = ["html"] + (["json"] if getattr(flow, "JSON_STEPS", None) else [])
+    kinds += ["passkey"] if getattr(flow, "PASSKEY_STEPS", None) else []
     if args.flow:
         kinds = [k for k in kinds if k in args.flow]
     for offset, kind in enumerate(kinds):
@@ -157,13 +205,14 @@ def cmd_selfcheck(args: argparse.Namespace) -> dict:
             out[kind] = {"ok": False, "absent": True, "error": absent}
             continue
         try:
-            who = username(args.user_index + offset)
-            app, browser = App(who), ClientBrowser()
+            handles = passkey_handles(args, kind)
+            who = login_name(kind, username(args.user_index + offset))
+            app, browser = credential(kind, who, handles), ClientBrowser()
             landed = run_login(flow, kind, browser, who, app)
             if landed is None and app.crossed_step():  # unlucky: read as the step ended
-                who = username(args.user_index + offset + len(kinds))
+                who = login_name(kind, username(args.user_index + offset + len(kinds)))
                 browser = ClientBrowser()
-                landed = run_login(flow, kind, browser, who, App(who))
+                landed = run_login(flow, kind, browser, who, credential(kind, who, handles))
             if landed != who:
                 raise AssertionError(f"right code: protected answer names {landed!r}, not {who!r}")
             if kind == "html":
@@ -172,9 +221,10 @@ def cmd_selfcheck(args: argparse.Namespace) -> dict:
             # self-check to the next): django-twostep locks a user for 1 s, 2 s,
             # ... after each wrong code, and the next self-check (another session
             # engine) can follow within the same second.
-            checker = check_username((args.user_index + offset) % CHECK_USERS)
+            checker = login_name(kind, check_username((args.user_index + offset) % CHECK_USERS))
             browser = ClientBrowser()
-            landed = run_login(flow, kind, browser, checker, App(checker, wrong=True))
+            wrong = credential(kind, checker, handles, wrong=True)
+            landed = run_login(flow, kind, browser, checker, wrong)
             if landed is not None:
                 raise AssertionError(f"a wrong code logged {landed!r} in")
             if kind == "html":
@@ -182,7 +232,7 @@ def cmd_selfcheck(args: argparse.Namespace) -> dict:
                 if after.status == 200:
                     raise AssertionError("after a wrong code the protected page answers 200")
             out[kind] = {"ok": True, "session_engine": session_engine()}
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             out[kind] = {
                 "ok": False,
                 "session_engine": session_engine(),
@@ -195,18 +245,19 @@ def cmd_selfcheck(args: argparse.Namespace) -> dict:
 def cmd_inproc(args: argparse.Namespace) -> dict:
     setup(args)
     from benchkit.inproc import ClientBrowser
-    from benchkit.totp import App, username
+    from benchkit.totp import username
 
     flow = flow_module(args.site)
+    handles = passkey_handles(args, args.flow)
     timings: list[float] = []
     per_step: dict[tuple[int, str], list[float]] = {}
     done = unlucky = n = 0
     while done < args.warmup + args.count:
         if unlucky > SLACK_USERS:
             raise SystemExit("VOID: too many codes refused at step boundaries")
-        who = username((args.first + n) % args.pool)
+        who = login_name(args.flow, username((args.first + n) % args.pool))
         n += 1
-        app = App(who)
+        app = credential(args.flow, who, handles)
         browser = ClientBrowser()
         started = time.perf_counter()
         landed = run_login(flow, args.flow, browser, who, app)
@@ -248,13 +299,14 @@ def summary(values: list[float]) -> dict:
 def cmd_queries(args: argparse.Namespace) -> dict:
     setup(args)
     from benchkit.inproc import ClientBrowser
-    from benchkit.totp import App, username
+    from benchkit.totp import username
 
     flow = flow_module(args.site)
+    handles = passkey_handles(args, args.flow)
     for attempt in range(2):
-        who = username(args.user_index + attempt)
+        who = login_name(args.flow, username(args.user_index + attempt))
         browser = ClientBrowser(record_queries=True)
-        app = App(who)
+        app = credential(args.flow, who, handles)
         landed = run_login(flow, args.flow, browser, who, app)
         if not (landed is None and app.crossed_step()):
             break
@@ -423,17 +475,17 @@ def main() -> None:
     p.add_argument("--bulk", action="store_true")
     p = sub.add_parser("selfcheck")
     p.add_argument("--user-index", type=int, default=0)
-    p.add_argument("--flow", nargs="*", choices=["html", "json"], help="default: every flow")
+    p.add_argument("--flow", nargs="*", choices=FLOWS, help="default: every flow")
     for name in ("inproc", "core"):
         p = sub.add_parser(name)
         p.add_argument("--explain", action="store_true")
-        p.add_argument("--flow", default="html", choices=["html", "json"])
+        p.add_argument("--flow", default="html", choices=FLOWS)
         p.add_argument("--first", type=int, default=0)
         p.add_argument("--count", type=int, default=50)
         p.add_argument("--warmup", type=int, default=5)
         p.add_argument("--pool", type=int, default=300)
     p = sub.add_parser("queries")
-    p.add_argument("--flow", default="html", choices=["html", "json"])
+    p.add_argument("--flow", default="html", choices=FLOWS)
     p.add_argument("--user-index", type=int, default=0)
     p.add_argument("--explain", action="store_true")
     p = sub.add_parser("qr")

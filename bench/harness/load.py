@@ -1,7 +1,8 @@
 """Load generator: complete two-step logins against a running server, for a bounded time.
 
 Runs in its own process (any bench virtualenv: it needs only pyotp and the
-stdlib), never inside the server. Threads share a counter of users so that
+stdlib; the passkey login also ``cryptography``, which django-twostep's has),
+never inside the server. Threads share a counter of users so that
 every login is a different user; each login is checked (the protected answer
 names the right user), and anything else counts as an error.
 
@@ -22,10 +23,27 @@ BENCH = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(BENCH / "common"), str(BENCH / "sites")]
 
 from benchkit.browser import SESSION_COOKIE, HttpBrowser, session_cookie_form  # noqa: E402
+from benchkit.passkey import Passkey, load_handles, passkey_user  # noqa: E402
 from benchkit.totp import CHECK_USERS, PASSWORD, App, check_username, username  # noqa: E402
 
+HANDLES: dict[str, str] = {}  # the passkeys' user handles (--db), for the passkey login
 
-def login(flow, kind: str, browser: HttpBrowser, who: str, code: App) -> str | None:
+
+def login_name(kind: str, name: str) -> str:
+    """The passkey login has users of its own, one beside each seeded user."""
+    return passkey_user(name) if kind == "passkey" else name
+
+
+def credential(kind: str, who: str, *, wrong: bool = False) -> App | Passkey:
+    if kind == "passkey":
+        return Passkey(who, HANDLES.get(who), wrong=wrong)
+    return App(who, wrong=wrong)
+
+
+def login(flow, kind: str, browser: HttpBrowser, who: str, code: App | Passkey) -> str | None:
+    if kind == "passkey":
+        answer, name = flow.passkey_login(browser, code)
+        return name if answer is not None else None
     if kind == "html":
         page = flow.html_login(browser, who, PASSWORD, code)
         if page is None:
@@ -37,9 +55,9 @@ def login(flow, kind: str, browser: HttpBrowser, who: str, code: App) -> str | N
 
 
 def wrong_code_refused(flow, kind: str, port: int) -> bool:
-    checker = check_username(int(time.time()) % CHECK_USERS)
+    checker = login_name(kind, check_username(int(time.time()) % CHECK_USERS))
     browser = HttpBrowser("127.0.0.1", port)
-    if login(flow, kind, browser, checker, App(checker, wrong=True)) is not None:
+    if login(flow, kind, browser, checker, credential(kind, checker, wrong=True)) is not None:
         return False
     return kind != "html" or browser.get(flow.PROTECTED).status != 200
 
@@ -48,7 +66,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--site", required=True)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--flow", default="html", choices=["html", "json"])
+    parser.add_argument("--flow", default="html", choices=["html", "json", "passkey"])
+    parser.add_argument("--db", default="", help="the server's BENCH_DB (the passkey login)")
     parser.add_argument("--first", type=int, default=0)
     parser.add_argument("--limit", type=int, default=300, help="users this run may use")
     parser.add_argument("--pool", type=int, default=300, help="seeded users (wraps)")
@@ -57,6 +76,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
     flow = importlib.import_module(f"{args.site}.flow")
+    if args.flow == "passkey":
+        HANDLES.update(load_handles(args.db))
 
     refused = wrong_code_refused(flow, args.flow, args.port)
     lock = threading.Lock()
@@ -84,9 +105,9 @@ def main() -> None:
                 state["next"] += 1
             if time.perf_counter() >= stop_at:
                 return
-            who = username((args.first + n) % args.pool)
+            who = login_name(args.flow, username((args.first + n) % args.pool))
             began = time.perf_counter()
-            app = App(who)
+            app = credential(args.flow, who)
             landed, raised = None, False
             browser = HttpBrowser("127.0.0.1", args.port)
             try:

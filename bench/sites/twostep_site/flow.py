@@ -1,12 +1,15 @@
-"""django-twostep: page 1 (password), page 2 (code); the two-request JSON login.
+"""django-twostep: page 1 (password), page 2 (code); the two-request JSON login;
+the passkey login.
 
-Written against SPEC sections 3 and 4: ``twostep:login`` at ``accounts/login/``
+Written against SPEC sections 3, 4 and 7: ``twostep:login`` at ``accounts/login/``
 (fields ``username``, ``password``, ``next``), ``twostep:login-code`` at
 ``accounts/login/code/`` (field ``code``), ``POST api/v1/auth/login`` then
-``POST api/v1/auth/two-factor``, bearer tokens.
+``POST api/v1/auth/two-factor``, bearer tokens; ``POST api/v1/auth/passkey`` then
+``POST api/v1/auth/passkey/complete`` with a passkey's assertion.
 """
 
 from benchkit.browser import Browser, FlowError, Response
+from benchkit.passkey import Passkey
 from benchkit.totp import CodeSource
 
 LABEL = "django-twostep"
@@ -16,6 +19,10 @@ HTML_STEPS = "GET login, POST password (302), GET code page, POST code (302), GE
 JSON_STEPS = (
     "POST api/v1/auth/login (401 two_factor_required), POST api/v1/auth/two-factor (200 token), "
     "GET a bearer-protected API view"
+)
+PASSKEY_STEPS = (
+    "POST api/v1/auth/passkey (200 options), POST api/v1/auth/passkey/complete "
+    "(200 verified token), GET a bearer-protected API view"
 )
 API = "/api/v1"
 
@@ -29,6 +36,19 @@ def json_absent() -> str | None:
     except ModuleNotFoundError:
         found = None
     return None if found else "django_twostep.api.urls does not exist (the API half is optional)"
+
+
+def passkey_absent() -> str | None:
+    """Why the passkey login cannot be measured here, or None."""
+    import importlib.util
+
+    if json_absent():
+        return json_absent()
+    try:
+        found = importlib.util.find_spec("django_twostep.methods.webauthn")
+    except ModuleNotFoundError:
+        found = None
+    return None if found else "django_twostep.methods.webauthn does not exist (no passkeys)"
 
 
 WHOAMI_API = "/bench-api/whoami"
@@ -61,5 +81,22 @@ def json_login(
     if second.status == 400:
         return None, ""
     token = second.expect(200).json()["access_token"]
+    me = b.get(WHOAMI_API, headers={"Authorization": f"Bearer {token}"}).expect(200)
+    return me, me.json()["username"]
+
+
+def passkey_login(b: Browser, key: Passkey) -> tuple[Response | None, str]:
+    """A login with a passkey alone: no username, no password. ``key`` answers the
+    options (a :class:`benchkit.passkey.Passkey`); a refused answer gives None."""
+    begun = b.post_json(f"{API}/auth/passkey", {}).expect(200).json()
+    answer = key.assert_(begun["publicKey"])
+    done = b.post_json(
+        f"{API}/auth/passkey/complete", {"passkey_id": begun["passkey_id"], "credential": answer}
+    )
+    if done.status == 400:
+        if done.json()["errors"][0]["code"] != "invalid_credential":
+            raise FlowError(f"passkey refused with another error: {done.body[:300]!r}")
+        return None, ""
+    token = done.expect(200).json()["access_token"]
     me = b.get(WHOAMI_API, headers={"Authorization": f"Bearer {token}"}).expect(200)
     return me, me.json()["username"]

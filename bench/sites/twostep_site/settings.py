@@ -14,3 +14,8 @@ ROOT_URLCONF = "twostep_site.urls"
 WSGI_APPLICATION = "twostep_site.wsgi.application"
 LOGIN_URL = "twostep:login"
 TWOSTEP_ISSUER = "twostep bench"
+# Passkeys (the passkey login figure): the load generator talks to 127.0.0.1, which
+# is no valid RP id, and the test client to "testserver"; the site names its relying
+# party and origin, as a site behind a proxy does (benchkit/passkey.py).
+TWOSTEP_WEBAUTHN_RP_ID = "localhost"
+TWOSTEP_WEBAUTHN_ORIGINS = ["http://localhost"]
