@@ -29,6 +29,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext
 from fido2 import cbor
 from fido2.cose import CoseKey
@@ -203,6 +204,8 @@ def begin_registration(
         _descriptors(user),
         resident_key_requirement=ResidentKeyRequirement.PREFERRED,
         user_verification=uv,
+        # The browser then says whether the key is discoverable (a passkey).
+        extensions={"credProps": True},
     )
     _keep_challenge(websafe_decode(state["challenge"]), "register", user=user, uv=uv)
     return dict(options.public_key)
@@ -471,6 +474,15 @@ def _login_allowed(user: AbstractBaseUser) -> bool:
     except FlowError:
         return False
     return True
+
+
+def purge_expired(now: datetime) -> list[tuple[str, int]]:
+    """Forget the ceremonies that can no longer be answered (``twostep_cleanup``):
+    used or expired challenges. A passkey login makes one without a login."""
+    gone = WebAuthnChallenge.objects.filter(
+        Q(expires_at__lte=now) | Q(consumed_at__isnull=False)
+    ).delete()[0]
+    return [("security key challenge(s)", gone)]
 
 
 # -- managing credentials ---------------------------------------------------------------
