@@ -9,6 +9,7 @@ wait in seconds, a burned login).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,11 @@ from .errors import CATALOGUE, FlowError
 from .flows import MAX_CODE_LENGTH
 from .flows.events import Origin
 from .methods import Method, backup_method, get_method, primary_methods
+from .methods.base import Site
+
+# A ceremony's answer larger than this (in characters) is refused unread; a
+# security key's is a few kB.
+MAX_CREDENTIAL_LENGTH = 64 * 1024
 
 
 def flow_validation_error(error: FlowError) -> ValidationError:
@@ -199,9 +205,64 @@ class CodeForm(forms.Form):
         return error.retry_after if error and error.code == "too_many_attempts" else None
 
 
-class LoginCodeForm(CodeForm):
-    """Page 2: a code (TOTP or recovery) completes the pending login; ``remember`` trusts
-    the browser."""
+def read_credential(raw: str) -> Any:
+    """The browser's JSON answer to a ceremony (``PublicKeyCredential.toJSON()``), parsed;
+    what cannot be read is handed on as is, for the flow to refuse."""
+    if len(raw) > MAX_CREDENTIAL_LENGTH:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+class CeremonyCodeForm(CodeForm):
+    """A code form that takes a ceremony's answer instead (a security key): the
+    hidden ``credential`` (the browser's JSON) and ``method`` (the ceremony method's
+    name) fields, filled in by the page's script. Without them it is a code form
+    as before.
+
+    A refused answer is a form-wide error (the key's button is not the code field).
+    """
+
+    method = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    credential = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, site: Site | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.site = site
+        if self.answers_ceremony:
+            self.fields["code"].required = False
+
+    @property
+    def answers_ceremony(self) -> bool:
+        return self.is_bound and bool(self.data.get("credential"))
+
+    def clean(self) -> dict[str, Any]:
+        if not self.answers_ceremony:
+            return super().clean()
+        cleaned = self.cleaned_data
+        if self.errors:
+            return cleaned
+        try:
+            method = get_method(cleaned.get("method") or "")
+            if method is None or method.kind != "ceremony":
+                raise FlowError("validation_error", parameter="method")
+            response = read_credential(cleaned.get("credential") or "")
+            self.result = self.verify_ceremony(method, response)
+        except FlowError as error:
+            self.flow_error = error
+            self.add_error(None, flow_validation_error(error))
+        return cleaned
+
+    def verify_ceremony(self, method: Method, response: Any) -> Any:
+        """Run the flow for a ceremony's answer; raise :class:`FlowError` to refuse it."""
+        raise NotImplementedError
+
+
+class LoginCodeForm(CeremonyCodeForm):
+    """Page 2: a code (TOTP or recovery) or a security key's answer completes the
+    pending login; ``remember`` trusts the browser."""
 
     remember = forms.BooleanField(required=False)
 
@@ -224,10 +285,26 @@ class LoginCodeForm(CodeForm):
     def verify(self, code: str) -> flows.LoginResult:
         return flows.verify_login_code(self.challenge_id, code, origin=self.origin)
 
+    def verify_ceremony(self, method: Method, response: Any) -> flows.LoginResult:
+        return flows.verify_login_code(
+            self.challenge_id,
+            method=method.name,
+            response=response,
+            site=self.site,
+            origin=self.origin,
+        )
 
-class StepUpForm(CodeForm):
-    """Step-up: any current code of the user's methods, or a recovery code."""
+
+class StepUpForm(CeremonyCodeForm):
+    """Step-up: any current code of the user's methods, a recovery code, or a security
+    key's answer."""
 
     def verify(self, code: str) -> flows.Verification:
         assert self.user is not None
         return flows.verify_second_factor(self.user, code, origin=self.origin)
+
+    def verify_ceremony(self, method: Method, response: Any) -> flows.Verification:
+        assert self.user is not None
+        return flows.verify_step_up(
+            self.user, method=method.name, response=response, site=self.site, origin=self.origin
+        )

@@ -37,14 +37,14 @@ from django_twostep.methods.base import Site
 from django_twostep.methods.email import flows as email_flows
 from django_twostep.methods.totp import flows as totp_flows
 from django_twostep.methods.webauthn import flows as webauthn_flows
-from django_twostep.models import TOTPDevice
+from django_twostep.models import TOTPDevice, WebAuthnCredential
 from django_twostep.testing import TEST_PASSWORD, current_code, login_verified, totp_for
 from django_twostep.views import busy_response
 from tests.pages import mailed_code
 from tests.plugin_method import WITH_PIN, give_pin
 from tests.po import LANGUAGES, PLACEHOLDER, messages
 from tests.test_translations import SAME_AS_ENGLISH
-from tests.webauthn_authenticator import SoftwareAuthenticator
+from tests.webauthn_authenticator import SoftwareAuthenticator, tampered
 
 pytestmark = pytest.mark.django_db
 
@@ -387,10 +387,61 @@ class Walk:
         self.later(2)
         client = self.client()
         self.page1(client, kim)
+        self.see("page 2: a security key", client.get("/accounts/login/code/"))
         recovery = client.get("/accounts/login/code/?method=recovery")
         self.see("page 2: a security key, recovery code", recovery)
+        options = client.post("/accounts/login/code/webauthn/options/").json()
+        refused = client.post(
+            "/accounts/login/code/",
+            {"method": "webauthn", "credential": json.dumps(tampered(key.assert_(options)))},
+        )
+        self.see("page 2: a security key refused", refused)
+        self.later(5)
         verified = login_verified(self.client(), kim)
         self.see("settings: a security key", verified.get("/accounts/two-factor/"))
+        self.see("verify: a security key", verified.get("/accounts/two-factor/verify/"))
+        self.security_key_pages(kim, verified)
+        self.passkey_refused(kim, key)
+
+    def security_key_pages(self, kim, client: Client) -> None:
+        """The list of keys: add one (a key that is not a passkey), rename, remove; an
+        empty list; adding after the step-up grace."""
+        keys = "/accounts/two-factor/webauthn/"
+        self.see("keys", client.get(keys))
+        self.see("keys: no key answered", client.post(keys, {"name": ""}))
+        options = client.post("/accounts/two-factor/webauthn/options/").json()
+        created = SoftwareAuthenticator().register(options, resident=False)
+        added = client.post(keys, {"credential": json.dumps(created)}, follow=True)
+        self.see("keys: a key added (not a passkey)", added)
+        second = WebAuthnCredential.objects.filter(user=kim).order_by("pk").last()
+        rename = f"/accounts/two-factor/webauthn/{second.pk}/rename/"
+        self.see("keys: a name too long", client.post(rename, {"name": "x" * 65}, follow=True))
+        renamed = client.post(rename, {"name": f"YubiKey {self.language}"}, follow=True)
+        self.see("keys: a key renamed", renamed)
+        remove = f"/accounts/two-factor/webauthn/{second.pk}/remove/"
+        self.see("keys: remove a key", client.get(remove))
+        self.see("keys: a key removed", client.post(remove, follow=True))
+        self.later(1801)
+        self.see("keys: confirm it is you first", client.get(keys))
+        newcomer = self.client()
+        newcomer.force_login(self.user(f"lee-{self.language}"))
+        self.see("keys: none yet", newcomer.get(keys))
+        self.later(61)
+
+    def passkey_refused(self, kim, key) -> None:
+        """Page 1 after a passkey that did not verify, and after one too many."""
+        client = self.client()
+        bad = {"passkey_id": "nope", "credential": "{}"}
+        self.see(
+            "page 1: passkey refused", client.post("/accounts/login/passkey/", bad, follow=True)
+        )
+        for _ in range(2):  # a wrong signature counts for her back-off; the next one waits
+            body = client.post("/accounts/login/passkey/options/").json()
+            wrong = tampered(key.assert_(body["publicKey"]))
+            data = {"passkey_id": body["passkey_id"], "credential": json.dumps(wrong)}
+            response = client.post("/accounts/login/passkey/", data, follow=True)
+        self.see("page 1: passkey throttled", response)
+        self.later(61)
 
     def policy_and_options(self, bob) -> None:
         sam = self.user(f"sam-{self.language}", is_staff=True)

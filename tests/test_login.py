@@ -33,7 +33,9 @@ def test_page1_renders_a_login_form(client):
     response = client.get(url("login"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'autocomplete="username"' in html and 'autocomplete="current-password"' in html
+    # "webauthn": the browser offers passkeys in the field's autofill (passkey login is on).
+    assert 'autocomplete="username webauthn"' in html
+    assert 'autocomplete="current-password"' in html
     assert 'for="id_username"' in html and 'for="id_password"' in html
     assert "no-store" in response["Cache-Control"]
 

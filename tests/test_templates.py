@@ -17,6 +17,10 @@ from tests.pages import page1, page2, url
 pytestmark = pytest.mark.django_db
 
 
+# The security keys' script: the only one, loaded by src from the app's static files.
+OUR_SCRIPT = "/static/django_twostep/webauthn.js"
+
+
 class PageAudit(HTMLParser):
     """Collects what a strict CSP or a screen reader would object to."""
 
@@ -27,6 +31,15 @@ class PageAudit(HTMLParser):
         self.labels = set()
         self.ids = []
         self.stylesheets = []
+        self.in_script = False
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self.in_script = False
+
+    def handle_data(self, data):
+        if self.in_script and data.strip():
+            self.problems.append("inline script")
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -45,7 +58,10 @@ class PageAudit(HTMLParser):
             if loads and (value or "").startswith(("http:", "https:", "//")):
                 self.problems.append(f"resource from elsewhere: {value}")
         if tag == "script":
-            self.problems.append("<script> element")
+            # The app's one script, by src (SPEC section 7); any other is a problem.
+            self.in_script = True
+            if attrs.get("src") != OUR_SCRIPT or set(attrs) - {"src", "defer"}:
+                self.problems.append("<script> element")
         if tag == "style":
             self.problems.append("<style> element")
         if tag == "link" and attrs.get("rel") == "stylesheet":

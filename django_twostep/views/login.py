@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import auth
+from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import reverse
@@ -24,17 +25,47 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.generic import FormView
 
 from .. import flows, state
+from ..conf import twostep_settings
 from ..flows import trust
 from ..forms import LoginCodeForm, LoginForm
+from ..http import site_from_request
+from ..methods import get_method
 from ..redirects import REDIRECT_FIELD_NAME, requested_next_url, safe_next_url, url_with_next
 from .base import CodeFormMixin, OriginMixin, after_login_url, complete_login, protected
-from .offers import OtherMethod, method_offers, other_ways
+from .offers import (
+    OtherMethod,
+    ceremonies_of,
+    codes_of,
+    method_offers,
+    other_ways,
+    shows_code_field,
+)
 
 # Why page 1 is shown again (kept in the session by :mod:`state`).
 LOGIN_NOTICES: dict[str, str | Promise] = {
     "two_factor_expired": _("Your login took too long and has expired. Please log in again."),
     "attempts_exhausted": _("Too many wrong codes. Please log in again."),
+    "passkey_refused": _(
+        "Your passkey could not be verified. Try again, or log in with your password."
+    ),
+    "passkey_throttled": _(
+        "Too many failed attempts for this account. Wait a moment, then try again."
+    ),
 }
+
+# The method whose discoverable credentials (passkeys) log in without the password.
+PASSKEY_METHOD = "webauthn"
+
+
+def passkey_login_offered() -> bool:
+    """Page 1 offers "Log in with a passkey": ``TWOSTEP_PASSKEY_LOGIN`` is on and the
+    security-key method is in ``TWOSTEP_METHODS``."""
+    return bool(twostep_settings.PASSKEY_LOGIN) and get_method(PASSKEY_METHOD) is not None
+
+
+def messages_waiting(request: HttpRequest) -> bool:
+    """Whether the page shows a message (read without using it up)."""
+    return len(get_messages(request)) > 0
 
 
 @protected
@@ -54,6 +85,17 @@ class LoginView(OriginMixin, FormView):
         kwargs["request"] = self.request
         return kwargs
 
+    def get_form(self, form_class: Any = None) -> LoginForm:
+        form = super().get_form(form_class)
+        if self.passkey_login:
+            # Conditional UI: the browser offers passkeys in the field's autofill.
+            form.fields["username"].widget.attrs["autocomplete"] = "username webauthn"
+        return form
+
+    @property
+    def passkey_login(self) -> bool:
+        return passkey_login_offered()
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         notice = state.pop_login_notice(self.request)
@@ -62,6 +104,10 @@ class LoginView(OriginMixin, FormView):
                 REDIRECT_FIELD_NAME: requested_next_url(self.request),
                 "notice": notice,
                 "notice_message": LOGIN_NOTICES.get(notice or ""),
+                "passkey_login": self.passkey_login,
+                # How long a passkey ceremony's options stay good (the script asks
+                # for new ones before then).
+                "passkey_ttl": twostep_settings.CHALLENGE_TTL,
             }
         )
         return context
@@ -114,7 +160,11 @@ class LoginCodeView(CodeFormMixin, FormView):
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
-        kwargs.update(challenge_id=self.pending.challenge_id, remember_days=trust.remember_days())
+        kwargs.update(
+            challenge_id=self.pending.challenge_id,
+            remember_days=trust.remember_days(),
+            site=site_from_request(self.request),
+        )
         return kwargs
 
     def get_methods(self) -> list[str]:
@@ -128,17 +178,28 @@ class LoginCodeView(CodeFormMixin, FormView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
+        recovery = self.use_recovery_field()
+        shown = method_offers(self.pending.methods, recovery)
+        # After a POST the field's error says it; on GET, the wait this browser
+        # was last told about, if it is not over.
+        wait = self.pending.wait() if self.request.method == "GET" else 0
         context.update(
             {
                 "methods": self.pending.methods,
-                # The lines above the field (the recovery field's own when shown),
-                # and every method's buttons below it.
-                "hints": method_offers(self.pending.methods, self.use_recovery_field()),
+                # A security key's button first (its ceremony starts at once), then
+                # the lines above the code field (the recovery field's own when
+                # shown), and every method's buttons below it.
+                "ceremonies": ceremonies_of(shown),
+                "hints": codes_of(shown),
+                "code_field": shows_code_field(shown, recovery),
                 "offers": method_offers(self.pending.methods, False),
                 "other_methods": self.get_other_methods(),
-                # After a POST the field's error says it; on GET, the wait this
-                # browser was last told about, if it is not over.
-                "wait": self.pending.wait() if self.request.method == "GET" else 0,
+                "wait": wait,
+                # The ceremony starts by itself on a plain visit of the page, not
+                # after a refusal, a wait or a message (such as "code sent").
+                "autostart": self.request.method == "GET"
+                and not wait
+                and not messages_waiting(self.request),
             }
         )
         return context
@@ -164,7 +225,7 @@ class LoginCodeView(CodeFormMixin, FormView):
             return self.start_again(error.code)
         if (
             error is not None
-            and error.code == "invalid_code"
+            and error.code in ("invalid_code", "invalid_credential")
             and not error.meta.get("attempts_left", 1)
         ):
             return self.start_again("attempts_exhausted")
@@ -194,4 +255,11 @@ class LogoutView(View):
         return HttpResponseRedirect(target)
 
 
-__all__ = ["LOGIN_NOTICES", "LoginCodeView", "LoginView", "LogoutView", "OtherMethod"]
+__all__ = [
+    "LOGIN_NOTICES",
+    "LoginCodeView",
+    "LoginView",
+    "LogoutView",
+    "OtherMethod",
+    "passkey_login_offered",
+]

@@ -32,6 +32,24 @@ def method_offers(names: list[str], recovery: bool) -> list[Method]:
     return [method for method in all_methods() if method.name in names and not method.backup]
 
 
+def ceremonies_of(offered: list[Method]) -> list[Method]:
+    """The offered methods the browser answers with a ceremony (a security key): a code
+    page shows them above its code field, each from its own hint template."""
+    return [method for method in offered if method.kind == "ceremony"]
+
+
+def codes_of(offered: list[Method]) -> list[Method]:
+    """The offered methods whose codes go in the code field."""
+    return [method for method in offered if method.kind != "ceremony"]
+
+
+def shows_code_field(offered: list[Method], recovery: bool) -> bool:
+    """Whether a code page shows its code field: for the recovery-code field, for any
+    code method offered, and when nothing but ceremonies is offered not at all (the
+    recovery codes are a link away)."""
+    return recovery or not offered or bool(codes_of(offered))
+
+
 def other_ways(names: list[str], recovery: bool, here: str) -> list[OtherMethod]:
     """Links under a code form: to the recovery-code field (``?method=recovery``), or
     from it back to the code field."""

@@ -12,9 +12,10 @@ from django_otp import login as otp_login
 
 from .. import flows, state
 from ..forms import StepUpForm
+from ..http import site_from_request
 from ..redirects import requested_next_url, url_with_next
 from .base import CodeFormMixin, after_login_url, protected
-from .offers import method_offers, other_ways
+from .offers import ceremonies_of, codes_of, method_offers, other_ways, shows_code_field
 
 
 @protected
@@ -32,15 +33,26 @@ class VerifyView(LoginRequiredMixin, CodeFormMixin, FormView):
             return HttpResponseRedirect(after_login_url(user, requested_next_url(request)))
         return super().dispatch(request, *args, **kwargs)
 
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["site"] = site_from_request(self.request)
+        return kwargs
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         methods = self.get_methods()
         recovery = self.use_recovery_field()
         here = url_with_next("twostep:verify", requested_next_url(self.request))
+        offered = method_offers(methods, False)
         context.update(
             {
                 "methods": methods,
-                "offers": method_offers(methods, False),
+                # A security key's button above the code field (not when the
+                # recovery-code field was asked for); the code methods' lines and
+                # buttons around the field.
+                "ceremonies": [] if recovery else ceremonies_of(offered),
+                "offers": codes_of(offered),
+                "code_field": shows_code_field(offered, recovery),
                 "other_methods": other_ways(methods, recovery, here),
             }
         )

@@ -2,7 +2,8 @@
 
 A ceremony, not a typed code: the browser (or an API client) signs a challenge
 with a credential the user registered. Its flows are in :mod:`.flows`, its
-pages in :mod:`.views` (``twostep:webauthn``), its API in :mod:`.api`
+pages in :mod:`.views` (``twostep:webauthn``, and the ceremonies of page 1,
+page 2 and step-up), its API in :mod:`.api`
 (``users/{username}/webauthn``, ``auth/passkey``). docs/webauthn.md.
 """
 
@@ -28,9 +29,12 @@ class WebAuthnMethod(Method):
     label = _("security key")
     kind = "ceremony"
     device_model = WebAuthnCredential
-    urls = None  # its pages come next
+    urls = "django_twostep.methods.webauthn.urls"
     api_urls = "django_twostep.methods.webauthn.api_urls"
     admin_class = "django_twostep.methods.webauthn.admin.WebAuthnCredentialAdmin"
+    # One page lists the keys, adds one, renames and removes them.
+    setup_url_name = "twostep:webauthn"
+    removal_url_name = "twostep:webauthn"
     use_label = _("Use your security key")
 
     def settings_context(self, user: AbstractBaseUser) -> dict[str, Any]:
