@@ -25,7 +25,8 @@ from .live import (
 pytestmark = pytest.mark.multiworker
 
 NOTHING_PURGED = (
-    "Purged 0 pending login(s), 0 e-mailed code(s), 0 send record(s), 0 token(s), "
+    "Purged 0 pending login(s), 0 e-mailed code(s), 0 send record(s), "
+    "0 security key challenge(s), 0 token(s), "
     "0 trusted browser(s), 0 event(s)."
 )
 

@@ -10,7 +10,7 @@ from django_twostep.flows.maintenance import purge_expired
 class Command(BaseCommand):
     help = (
         "Delete expired or used pending logins, what each method keeps and no longer needs "
-        "(expired e-mailed codes and send records), "
+        "(expired e-mailed codes and send records, used or expired security key challenges), "
         "expired or revoked API tokens, expired trusted browsers and security events older "
         "than 180 days. Safe to run from cron at any frequency."
     )

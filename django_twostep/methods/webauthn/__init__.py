@@ -10,6 +10,7 @@ page 2 and step-up), its API in :mod:`.api`
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -39,6 +40,9 @@ class WebAuthnMethod(Method):
 
     def settings_context(self, user: AbstractBaseUser) -> dict[str, Any]:
         return {"credentials": flows.credentials_of(user)}
+
+    def purge_expired(self, now: datetime) -> list[tuple[str, int]]:
+        return flows.purge_expired(now)
 
     def match(
         self, user: AbstractBaseUser, code: str, *, devices: Iterable[Device] | None = None

@@ -22,6 +22,7 @@ Nothing here sees a request: the faces pass the relying party
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -87,7 +88,11 @@ def relying_party(site: Site) -> RelyingParty:
     )
 
 
+@functools.lru_cache(maxsize=32)
 def _server(rp: RelyingParty) -> Fido2Server:
+    """fido2's server for ``rp``: it keeps no state between calls, so one per relying
+    party serves every ceremony (the settings make the key: a changed setting makes
+    another)."""
     allowed = frozenset(rp.origins)
     return Fido2Server({"id": rp.id, "name": rp.name}, verify_origin=allowed.__contains__)
 

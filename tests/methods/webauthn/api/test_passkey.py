@@ -319,3 +319,30 @@ def test_a_credential_of_another_type_is_refused(key_user, key):
     answer = {**key.assert_(begun["publicKey"]), "type": "password"}
     with nothing_written():
         refused(complete_passkey(client, begun["passkey_id"], answer))
+
+
+def test_cleanup_purges_used_and_expired_ceremonies_only(key_user, key, twostep_clock, capsys):
+    from django.core.management import call_command
+
+    call_command("twostep_cleanup")  # the registration's challenge of the fixture
+    assert "1 security key challenge(s)" in capsys.readouterr().out
+    client, used = begin_passkey()
+    assert (
+        complete_passkey(client, used["passkey_id"], key.assert_(used["publicKey"])).status_code
+        == 200
+    )
+    begin_passkey()  # expires below
+    twostep_clock.advance(301)
+    client, live = begin_passkey()
+
+    call_command("twostep_cleanup")
+    assert "2 security key challenge(s)" in capsys.readouterr().out
+    assert WebAuthnChallenge.objects.count() == 1
+    # The live ceremony still answers.
+    response = complete_passkey(client, live["passkey_id"], key.assert_(live["publicKey"]))
+    assert response.status_code == 200, response.content
+
+    call_command("twostep_cleanup")  # the one just used goes now, then nothing
+    assert "1 security key challenge(s)" in capsys.readouterr().out
+    call_command("twostep_cleanup")
+    assert "0 security key challenge(s)" in capsys.readouterr().out
