@@ -3,7 +3,8 @@
 Run as ``python -m tests.browser.screenshots [OUTDIR]``. It serves the example
 site on a fresh throwaway database (the key and codes in the pictures belong
 to nobody), walks through it as the demo user in a light and a dark browser,
-audits every page like the browser tests do, and writes small PNGs
+audits every page like the browser tests do (a virtual security key of
+Chromium's stands in for the demo user's), and writes small PNGs
 (``<page>.png`` and ``<page>-dark.png``): 256-colour palettes, optimised.
 ``tests/browser/test_screenshots.py`` runs the same walk into a temporary
 folder, so it cannot rot.
@@ -17,11 +18,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .browsing import Authenticator, Visitor, launch, missing_requirements, new_context
+from .browsing import (
+    Authenticator,
+    Hold,
+    VirtualKey,
+    Visitor,
+    launch,
+    missing_requirements,
+    new_context,
+    on_localhost,
+)
 from .livesite import ROOT, SiteFactory
 
 OUTDIR = ROOT / "docs" / "screenshots"
-PAGES = ("login", "login-code", "totp-setup", "recovery-codes", "settings")
+PAGES = ("login", "login-code", "totp-setup", "recovery-codes", "security-keys", "settings")
 COLOR_SCHEMES = ("light", "dark")
 MAX_BYTES = 150_000
 
@@ -38,8 +48,12 @@ def small_png(png: bytes) -> bytes:
 
 
 def walk(visitor: Visitor, people: dict[str, Any], shoot: Callable[[str], None]) -> None:
-    """The demo user's first visit: log in, set up an app, save the codes, log in again."""
+    """The demo user's first visit: log in, set up an app, save the codes, add a
+    security key, log in again with it."""
     demo = people["demo"]
+    # WebAuthn wants a domain: the site by the name localhost, and a virtual key.
+    on_localhost(visitor)
+    VirtualKey(visitor, transport="usb")
     visitor.goto("/accounts/login/")
     shoot("login")
     visitor.log_in(demo["username"], demo["password"])
@@ -50,10 +64,18 @@ def walk(visitor: Visitor, people: dict[str, Any], shoot: Callable[[str], None])
     visitor.click(visitor.button("Turn on two-step login"))
     shoot("recovery-codes")
     visitor.click(visitor.button("I have saved my codes"))
+    visitor.goto("/accounts/two-factor/webauthn/")
+    visitor.field("Name").fill("Blue key")
+    visitor.click(visitor.button("Add a key"))
+    shoot("security-keys")
     visitor.log_out()
+    # Page 2 starts the key's ceremony by itself: held back for the picture.
+    options = Hold(visitor)("/accounts/login/code/webauthn/options/")
     visitor.log_in(demo["username"], demo["password"])
     shoot("login-code")
-    visitor.enter_code(app.code(), remember=True)
+    visitor.page.get_by_label("Trust this browser", exact=False).check()
+    with visitor.navigation():
+        options.release()
     visitor.goto("/accounts/two-factor/")
     shoot("settings")
 

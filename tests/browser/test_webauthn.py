@@ -12,15 +12,12 @@ CSP violations and script errors, as in every browser test.
 
 from __future__ import annotations
 
-import dataclasses
-import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
-from .browsing import Visitor
+from .browsing import Hold, VirtualKey, Visitor, on_localhost
 
 pytestmark = pytest.mark.browser
 
@@ -32,50 +29,6 @@ RECOVERY_CODES = "/accounts/two-factor/recovery-codes/"
 VERIFY = "/accounts/two-factor/verify/"
 
 
-class VirtualKey:
-    """A virtual authenticator in one browser tab: a USB security key ("usb") or the
-    device's own (``"internal"``), with resident keys and user verification, that
-    answers at once (as if touched)."""
-
-    def __init__(self, visitor: Visitor, *, transport: str = "usb") -> None:
-        self.cdp = visitor.page.context.new_cdp_session(visitor.page)
-        self.cdp.send("WebAuthn.enable", {"enableUI": False})
-        self.transport = transport
-        self.id = self.add()
-
-    def add(self) -> str:
-        options = {
-            "protocol": "ctap2",
-            "transport": self.transport,
-            "hasResidentKey": True,
-            "hasUserVerification": True,
-            "isUserVerified": True,
-            "automaticPresenceSimulation": True,
-        }
-        answer = self.cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
-        return answer["authenticatorId"]
-
-    def credentials(self) -> list[dict[str, Any]]:
-        answer = self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.id})
-        return answer["credentials"]
-
-    def unplug(self) -> None:
-        self.cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": self.id})
-
-    def plug_in_copy(self, credential: dict[str, Any], **changes: Any) -> None:
-        """A new authenticator holding a copy of ``credential`` (a cloned key)."""
-        self.id = self.add()
-        copy = {**credential, **changes}
-        self.cdp.send("WebAuthn.addCredential", {"authenticatorId": self.id, "credential": copy})
-
-
-def on_localhost(visitor: Visitor) -> Visitor:
-    """Browse the same live site by the name ``localhost`` (a valid relying party id)."""
-    port = urlsplit(visitor.site.base_url).port
-    visitor.site = dataclasses.replace(visitor.site, base_url=f"http://localhost:{port}/")
-    return visitor
-
-
 @pytest.fixture
 def person(open_browser: Callable[..., Visitor]) -> Callable[..., Visitor]:
     """A fresh browser on the site at ``localhost``."""
@@ -84,51 +37,6 @@ def person(open_browser: Callable[..., Visitor]) -> Callable[..., Visitor]:
         return on_localhost(open_browser(**options))
 
     return open_one
-
-
-@dataclasses.dataclass
-class Held:
-    """Requests to an options endpoint held back until released (so the page a
-    ceremony starts on by itself is audited before it moves on)."""
-
-    visitor: Visitor
-    pattern: str
-    routes: list[Any] = dataclasses.field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.visitor.page.route(self.pattern, lambda route: self.routes.append(route))
-
-    def wait(self) -> Any:
-        page = self.visitor.page
-        for _ in range(200):
-            if self.routes:
-                break
-            page.wait_for_timeout(25)
-        assert self.routes, f"nothing asked for {self.pattern}"
-
-    def release(self) -> None:
-        """Let the held requests through, and the next ones."""
-        self.wait()
-        for route in self.routes:
-            route.continue_()
-        self.routes.clear()
-        self.visitor.page.unroute(self.pattern)
-
-    def fail(self) -> None:
-        """Answer the held requests as a server that could not help (a 503)."""
-        self.wait()
-        for route in self.routes:
-            route.fulfill(status=503, content_type="application/json", body="{}")
-        self.routes.clear()
-        self.visitor.page.unroute(self.pattern)
-
-
-@dataclasses.dataclass
-class Hold:
-    visitor: Visitor
-
-    def __call__(self, path: str) -> Held:
-        return Held(self.visitor, re.compile(re.escape(path) + "$"))
 
 
 def home_says_verified(visitor: Visitor) -> bool:
