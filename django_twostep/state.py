@@ -151,6 +151,13 @@ def verified_at(request: HttpRequest) -> datetime | None:
 # -- django-otp's verified device ---------------------------------------------------------
 
 
+def has_no_session(request: HttpRequest) -> bool:
+    """Whether the request came without a session (no session cookie), told without
+    reading the session (so the answer does not come to vary on cookies)."""
+    session = getattr(request, "session", None)
+    return session is not None and session.session_key is None
+
+
 def verified_device_id(request: HttpRequest) -> str | None:
     """The persistent id of the device ``django_otp.login`` marked this session verified
     with, or None (the middleware checks it is still the user's and confirmed)."""

@@ -4,8 +4,10 @@ reading the device only when something asks."""
 import pytest
 from asgiref.sync import async_to_sync
 from django.db import connection
+from django.http import HttpResponse
 from django.test import AsyncClient, Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import resolve
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from django_twostep import flows
@@ -42,6 +44,40 @@ def test_asking_reads_the_device_once(verified_client, totp_user):
     assert response.content.decode() == f"True {device!r}"
     assert len(device_queries(captured)) == 1
     assert verified_client.get("/otp-only/").status_code == 200
+
+
+def test_an_anonymous_visit_loads_no_user_and_reads_no_session(client, monkeypatch):
+    """Without a session nobody is logged in: the middleware neither loads Django's
+    lazy user nor reads the session (which would make the answer vary on cookies)."""
+    from django.contrib import auth
+
+    loaded = []
+    real_get_user = auth.get_user
+    monkeypatch.setattr(
+        auth, "get_user", lambda request: loaded.append(1) or real_get_user(request)
+    )
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/plain/")
+    assert response.content == b"plain"
+    assert loaded == [] and captured.captured_queries == []
+    assert "Cookie" not in response.get("Vary", "")
+    # A page that asks still gets django-otp's answers for the anonymous visitor.
+    assert client.get("/verified/").content.decode() == "False None"
+    assert loaded == [1]
+
+
+def test_a_user_set_by_another_middleware_is_still_judged(rf, django_user_model, settings):
+    """Only Django's own lazy user over no session is taken for anonymous unseen: a
+    user another middleware put on the request is loaded and the policy applies."""
+    settings.TWOSTEP_REQUIRED = "staff"
+    request = rf.get("/plain/")
+    request.session = Client().session  # no session key, as a header-authenticated API has
+    request.user = django_user_model.objects.create_user("sam", password="pw", is_staff=True)
+    middleware = TwoStepMiddleware(lambda request: HttpResponse("plain"))
+    middleware.install_otp_accessors(request)
+    request.resolver_match = resolve("/plain/")
+    response = middleware.process_view(request, lambda request: None, (), {})
+    assert response is not None and response.status_code == 302
 
 
 def test_unverified_and_anonymous_sessions(client, totp_user):

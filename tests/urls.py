@@ -23,6 +23,11 @@ class SensitiveView(StepUpRequiredMixin, View):
         return HttpResponse("changed")
 
 
+def plain(request: HttpRequest) -> HttpResponse:
+    """Never looks at the user."""
+    return HttpResponse("plain")
+
+
 @login_required
 def whoami(request: HttpRequest) -> HttpResponse:
     """Asks nothing about the second factor."""
@@ -61,6 +66,7 @@ async def averified(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     *example_urlpatterns,
     path("sensitive/", SensitiveView.as_view(), name="sensitive"),
+    path("plain/", plain),
     path("whoami/", whoami),
     path("verified/", verified),
     path("otp-only/", otp_only),
