@@ -1,100 +1,168 @@
-"""A lookup on a hot path, compiled to SQL once per database connection.
+"""Querysets on hot paths, compiled to SQL once per database connection.
 
-Building a statement is most of what the ORM spends on a one-row lookup by a
-unique column (in a bearer-authenticated API request, more than the query
-itself). :class:`PreparedLookup` builds its queryset once per connection, keeps
-the SQL and what Django needs to turn a row into model instances, and after
-that only runs the statement: the same rows, the same instances (related
-objects of ``select_related`` included, every value through the fields' and
-the backend's converters), the same database router, and the query shows in
-``connection.queries`` and in query counts like any other.
+Building a statement is most of what the ORM spends on the small queries of a
+login and of a bearer-authenticated request: for a one-row lookup by a unique
+column it costs more than SQLite takes to run it. :class:`Prepared` builds its
+queryset once per connection (and per *shape*, the part of it that settings
+decide, such as the methods of ``TWOSTEP_METHODS``), keeps the SQL and what
+Django needs to turn rows into model instances, and after that only runs the
+statement with the new values. The results are what the ORM gives: the same
+instances (``select_related`` objects and annotations included, every value
+through the fields' and the backend's converters), the same database router,
+and the query shows in ``connection.queries`` and in query counts like any
+other.
 
-The plan is kept on the connection object itself, which belongs to one thread
-(or one task), so nothing is shared between threads. bench/notes.md says why
-this is worth having.
+The plans are kept on the connection object itself, which belongs to one
+thread (or one task), so nothing is shared between threads. bench/notes.md
+says why this is worth having, and where it is used.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
 
 M = TypeVar("M", bound=Model)
 
 _names = itertools.count()
+_EPOCH = datetime(1901, 1, 1, tzinfo=UTC)
+
+
+def _sentinel(kind: type, position: int, name: str) -> Any:
+    """A value no real parameter takes, of the kind of the one it stands for."""
+    if kind is datetime:
+        return _EPOCH + timedelta(microseconds=position + 1)
+    if kind is int:
+        return -(2**62) - position
+    return f"\x00{name}-{position}\x00"
+
+
+def _adapt(connection: Any, value: Any) -> Any:
+    """The value as the compiler puts it among a statement's parameters."""
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
 
 
 class _Plan:
-    __slots__ = (
-        "compiler",
-        "converters",
-        "end",
-        "fields",
-        "index",
-        "params",
-        "populators",
-        "sql",
-        "start",
-    )
+    """A compiled statement, where its parameters go, and how its rows become objects."""
 
-    def __init__(self, queryset: QuerySet[Any], alias: str, sentinel: str) -> None:
-        compiler = queryset.query.get_compiler(using=alias)
+    def __init__(self, queryset: QuerySet[Any], connection: Any, sentinels: Sequence[Any]) -> None:
+        compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         self.sql = sql
         self.params = list(params)
-        self.index = self.params.index(sentinel)
-        klass_info = compiler.klass_info
+        self.slots = []
+        for sentinel in sentinels:
+            adapted = _adapt(connection, sentinel)
+            found = [i for i, param in enumerate(self.params) if param == adapted]
+            if not found:
+                raise ValueError("a prepared queryset must use each of its values as a parameter")
+            self.slots.append(found)
+        self.for_update = bool(
+            queryset.query.select_for_update and connection.features.has_select_for_update
+        )
+        self.compiler = compiler
         select = compiler.select
+        self.converters = compiler.get_converters([column[0] for column in select])
+        klass_info = compiler.klass_info
+        if klass_info is None:  # values_list(): rows only
+            self.model_fields = None
+            return
         selected = klass_info["select_fields"]
         self.start, self.end = selected[0], selected[-1] + 1
-        self.fields = [column[0].target.attname for column in select[self.start : self.end]]
-        self.compiler = compiler
-        self.converters = compiler.get_converters([column[0] for column in select])
-        self.populators = get_related_populators(klass_info, select, alias)
+        self.model_fields = [column[0].target.attname for column in select[self.start : self.end]]
+        self.annotations = dict(compiler.annotation_col_map or {})
+        self.populators = get_related_populators(klass_info, select, connection.alias)
 
 
-class PreparedLookup(Generic[M]):
-    """``queryset(value)`` (one row at most, e.g. ``filter(key=value)[:1]``) as a
-    statement compiled once per connection.
+class Prepared(Generic[M]):
+    """``build(shape, *values)``, a queryset of ``model``, compiled once per connection
+    and shape, then run with new values.
 
-    ``queryset`` must use ``value`` once, as a plain parameter of the statement
-    (a lookup on a text column), and take no other value that changes between
-    calls.
+    ``build`` must use each value once or more as a plain parameter of the
+    statement (a lookup's right-hand side: text, an integer or a datetime), and
+    nothing else that changes between calls; ``shape`` (hashable) stands for what
+    does change the statement, such as settings.
     """
 
-    def __init__(self, model: type[M], queryset: Callable[[str], QuerySet[M]]) -> None:
+    def __init__(
+        self,
+        model: type[M] | Callable[[], type[Model]],
+        build: Callable[..., QuerySet[Any]],
+    ) -> None:
+        # The model the database router is asked about (and, for first(), the
+        # instances' class); a callable when it depends on settings.
         self.model = model
-        self.queryset = queryset
+        self.build = build
         self.attribute = f"_twostep_prepared_{next(_names)}"
-        self.sentinel = f"\x00twostep-prepared-{self.attribute}\x00"
 
-    def _plan(self, alias: str) -> tuple[Any, _Plan]:
+    def _model(self) -> type[Model]:
+        return self.model if isinstance(self.model, type) else self.model()
+
+    @staticmethod
+    def preparable(values: Sequence[Any]) -> bool:
+        """Whether these values can stand in a prepared statement (text, integers,
+        datetimes); other kinds (a UUID primary key, say) go through the ORM."""
+        return all(type(value) in (str, int, datetime) for value in values)
+
+    def _plan(self, shape: Hashable, values: Sequence[Any]) -> tuple[str, Any, _Plan]:
+        alias = router.db_for_read(self._model())
         connection = connections[alias]
-        plan = connection.__dict__.get(self.attribute)
+        plans = connection.__dict__.setdefault(self.attribute, {})
+        key = (shape, tuple(type(value) for value in values))
+        plan = plans.get(key)
         if plan is None:
-            plan = _Plan(self.queryset(self.sentinel), alias, self.sentinel)
-            connection.__dict__[self.attribute] = plan
-        return connection, plan
+            sentinels = [
+                _sentinel(type(value), i, self.attribute) for i, value in enumerate(values)
+            ]
+            plan = _Plan(self.build(shape, *sentinels), connection, sentinels)
+            plans[key] = plan
+        return alias, connection, plan
 
-    def get(self, value: str) -> M | None:
-        """The instance the queryset finds for ``value``, or None."""
-        alias = router.db_for_read(self.model)
-        connection, plan = self._plan(alias)
+    def _run(self, connection: Any, plan: _Plan, values: Sequence[Any]) -> list[Any]:
+        if plan.for_update and connection.get_autocommit():  # as the compiler checks
+            raise transaction.TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
         params = list(plan.params)
-        params[plan.index] = value
+        for slots, value in zip(plan.slots, values, strict=True):
+            adapted = _adapt(connection, value)
+            for i in slots:
+                params[i] = adapted
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
+            rows = cursor.fetchall()
         if plan.converters:
-            row = next(iter(plan.compiler.apply_converters([row], plan.converters)))
-        instance = self.model.from_db(alias, plan.fields, row[plan.start : plan.end])
+            rows = list(plan.compiler.apply_converters(rows, plan.converters))
+        return rows
+
+    def rows(self, shape: Hashable, *values: Any) -> list[tuple[Any, ...]]:
+        """The rows of a ``values_list()`` queryset, as tuples."""
+        if not self.preparable(values):
+            return [tuple(row) for row in self.build(shape, *values)]
+        _alias, connection, plan = self._plan(shape, values)
+        return [tuple(row) for row in self._run(connection, plan, values)]
+
+    def first(self, shape: Hashable, *values: Any) -> M | None:
+        """The instance of the first row (the queryset should select one row at most,
+        e.g. by a unique column and ``[:1]``), or None."""
+        if not self.preparable(values):
+            return next(iter(self.build(shape, *values)), None)
+        alias, connection, plan = self._plan(shape, values)
+        rows = self._run(connection, plan, values)
+        if not rows:
+            return None
+        row = rows[0]
+        instance = self._model().from_db(alias, plan.model_fields, row[plan.start : plan.end])
         for populator in plan.populators:
             populator.populate(row, instance)
+        for name, position in plan.annotations.items():
+            setattr(instance, name, row[position])
         return instance

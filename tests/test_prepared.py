@@ -15,13 +15,15 @@ from django.test.utils import CaptureQueriesContext
 from django_twostep import clock
 from django_twostep.flows import tokens
 from django_twostep.models import ApiToken
-from django_twostep.prepared import PreparedLookup
+from django_twostep.prepared import Prepared
 
 
-def by_access_digest() -> PreparedLookup[ApiToken]:
-    return PreparedLookup(
+def by_access_digest() -> Prepared[ApiToken]:
+    return Prepared(
         ApiToken,
-        lambda digest: ApiToken.objects.select_related("user").filter(access_digest=digest)[:1],
+        lambda _shape, digest: ApiToken.objects.select_related("user").filter(access_digest=digest)[
+            :1
+        ],
     )
 
 
@@ -39,7 +41,7 @@ def test_it_finds_what_the_orm_finds_with_its_related_object_in_one_query(
     expected = ApiToken.objects.select_related("user").get(pk=issued.token.pk)
 
     with CaptureQueriesContext(connection) as queries:
-        found = lookup.get(expected.access_digest)
+        found = lookup.first(None, expected.access_digest)
         assert found.user.get_username() == "dora"  # loaded with it, no query more
     assert len(queries) == 1
 
@@ -57,9 +59,9 @@ def test_it_finds_what_the_orm_finds_with_its_related_object_in_one_query(
 def test_an_unknown_value_finds_nothing_and_a_value_is_only_a_parameter(django_user_model):
     tokens.issue_tokens(django_user_model.objects.create_user("erin", password="pw"))
     lookup = by_access_digest()
-    assert lookup.get("0" * 64) is None
-    assert lookup.get("' OR 1=1 --") is None
-    assert lookup.get(ApiToken.objects.get().access_digest) is not None
+    assert lookup.first(None, "0" * 64) is None
+    assert lookup.first(None, "' OR 1=1 --") is None
+    assert lookup.first(None, ApiToken.objects.get().access_digest) is not None
 
 
 @pytest.mark.django_db
@@ -67,10 +69,10 @@ def test_the_statement_is_compiled_once_per_connection(django_user_model):
     tokens.issue_tokens(django_user_model.objects.create_user("erin", password="pw"))
     lookup = by_access_digest()
     digest = ApiToken.objects.get().access_digest
-    lookup.get(digest)
-    plan = connections["default"].__dict__[lookup.attribute]
-    lookup.get(digest)
-    assert connections["default"].__dict__[lookup.attribute] is plan
+    lookup.first(None, digest)
+    plans = dict(connections["default"].__dict__[lookup.attribute])
+    lookup.first(None, digest)
+    assert connections["default"].__dict__[lookup.attribute] == plans and len(plans) == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -88,8 +90,8 @@ def test_threads_each_compile_their_own_and_find_their_own_rows(django_user_mode
     def find(user_pk: int) -> tuple[int, int, int]:
         try:
             barrier.wait()
-            found = [lookup.get(digests[user_pk]) for _ in range(20)]
-            plan = id(connections["default"].__dict__[lookup.attribute])
+            found = [lookup.first(None, digests[user_pk]) for _ in range(20)]
+            plan = id(next(iter(connections["default"].__dict__[lookup.attribute].values())))
             return user_pk, {token.user.pk for token in found}.pop(), plan
         finally:
             connection.close()
@@ -115,3 +117,109 @@ def test_a_token_issued_before_a_key_rotation_still_authenticates_in_one_query(
     settings.TWOSTEP_ENCRYPTION_KEYS = ["new-key-" + "y" * 40]
     assert tokens.authenticate_access_token(before.access_token) is None
     assert tokens.authenticate_access_token(after.access_token).pk == after.token.pk
+
+
+# -- several values, datetimes, rows, and what is not prepared ---------------------------
+
+
+def challenges_between() -> Prepared[ApiToken]:
+    return Prepared(
+        ApiToken,
+        lambda _shape, user_pk, after: ApiToken.objects.filter(
+            user_id=user_pk, created_at__gt=after
+        ).values_list("pk", "created_at"),
+    )
+
+
+@pytest.mark.django_db
+def test_integers_and_datetimes_are_parameters_too(django_user_model, twostep_clock):
+    from datetime import timedelta
+
+    user = django_user_model.objects.create_user("erin", password="pw")
+    first = tokens.issue_tokens(user).token
+    twostep_clock.advance(60)
+    second = tokens.issue_tokens(user).token
+    lookup = challenges_between()
+    start = first.created_at - timedelta(seconds=1)
+    assert lookup.rows(None, user.pk, start) == [
+        (first.pk, first.created_at),
+        (second.pk, second.created_at),
+    ]
+    assert lookup.rows(None, user.pk, first.created_at) == [(second.pk, second.created_at)]
+    assert lookup.rows(None, user.pk + 1, start) == []
+
+
+def test_a_value_the_statement_does_not_take_is_refused(db):
+    lookup = Prepared(ApiToken, lambda _shape, digest: ApiToken.objects.filter(pk=1))
+    with pytest.raises(ValueError, match="each of its values"):
+        lookup.first(None, "abc")
+
+
+def test_values_of_other_kinds_go_through_the_orm(db):
+    import uuid
+
+    lookup = Prepared(ApiToken, lambda _shape, family: ApiToken.objects.filter(family=family))
+    assert Prepared.preparable(["a", 1]) and not Prepared.preparable([uuid.uuid4()])
+    assert lookup.first(None, uuid.uuid4()) is None
+    assert lookup.attribute not in connections["default"].__dict__  # nothing compiled
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # not inside the test's own transaction
+def test_a_locking_statement_needs_a_transaction_as_in_the_orm(django_user_model):
+    from django.db import transaction
+
+    lookup = Prepared(
+        ApiToken,
+        lambda _shape, digest: ApiToken.objects.select_for_update().filter(access_digest=digest),
+    )
+    with transaction.atomic():
+        assert lookup.first(None, "x" * 64) is None
+    with pytest.raises(transaction.TransactionManagementError):
+        lookup.first(None, "x" * 64)
+
+
+# -- where the package uses it -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_second_steps_lock_query_reads_what_the_orm_reads(totp_user, twostep_clock):
+    from django.db import transaction
+
+    from django_twostep import crypto, flows
+    from django_twostep.flows import login
+
+    pending = flows.begin_login(totp_user)
+    digest = crypto.digest(pending.id, purpose=login.CHALLENGE_PURPOSE)
+    with transaction.atomic():
+        prepared = login._lock_rows.first("totp", digest, clock.now())
+        orm = login._lock_query("totp", [digest], clock.now()).get()
+    assert (prepared.pk, prepared.challenge_pk, prepared.challenge_password) == (
+        orm.pk,
+        orm.challenge_pk,
+        orm.challenge_password,
+    )
+    assert prepared.user == totp_user and prepared.preloaded_device == orm.preloaded_device
+    assert prepared.preloaded_device.user_id == totp_user.pk
+    twostep_clock.advance(301)  # expired: no row
+    with transaction.atomic():
+        assert login._lock_rows.first("totp", digest, clock.now()) is None
+
+
+@pytest.mark.django_db
+def test_methods_that_find_devices_their_own_way_are_asked_through_the_orm(
+    totp_user, settings, monkeypatch
+):
+    from django_twostep import flows
+    from django_twostep.methods.totp import TOTPMethod
+
+    assert flows.active_methods(totp_user) == ["totp"]
+    calls = []
+
+    def devices(self, user, *, confirmed=True):
+        calls.append(user)
+        return self.device_model.objects.filter(user_id=user.pk, confirmed=confirmed)
+
+    monkeypatch.setattr(TOTPMethod, "devices", devices)
+    assert flows.active_methods(totp_user) == ["totp"]
+    assert calls == [totp_user]  # the real user, not a stand-in

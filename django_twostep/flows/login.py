@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -27,6 +27,7 @@ from ..errors import FlowError
 from ..methods.base import Method, Site
 from ..methods.registry import all_methods, code_methods, get_method
 from ..models import Challenge, UserThrottle
+from ..prepared import Prepared
 from . import events
 from .codes import (
     Verification,
@@ -195,10 +196,13 @@ def _live(challenge_id: str) -> dict[str, object]:
     """Lookups (relative to a challenge) that only a live challenge matches."""
     return {
         "digest__in": crypto.digests(challenge_id, purpose=CHALLENGE_PURPOSE),
-        "consumed_at__isnull": True,
-        "attempts_left__gt": 0,
-        "expires_at__gt": clock.now(),
+        **_live_at(clock.now()),
     }
+
+
+def _live_at(now: datetime) -> dict[str, object]:
+    """Lookups (relative to a challenge) that only a challenge live at ``now`` matches."""
+    return {"consumed_at__isnull": True, "attempts_left__gt": 0, "expires_at__gt": now}
 
 
 def _check_id(challenge_id: object) -> str:
@@ -229,18 +233,19 @@ def _preloaded_method() -> Method | None:
     return next((m for m in code_methods() if m.preload_relation and not m.backup), None)
 
 
-def _lock_owner(challenge_id: str) -> tuple[UserThrottle, int, dict[str, list[Device]] | None]:
-    """Find a live challenge and lock its user's back-off row, in one query.
-
-    Returns the locked row (``.user`` loaded), the challenge's id, and the
-    user's active device of the first method with a ``preload_relation`` (by
-    default the authenticator app: a list of at most one), read in the same
-    query. Falls back to more queries for a user who has no back-off row yet
-    (the devices are then None: not read).
-    """
-    live = {f"user__twostep_challenges__{key}": value for key, value in _live(challenge_id).items()}
+def _lock_query(
+    preloaded_name: str | None, digest: str | list[str], now: datetime
+) -> QuerySet[UserThrottle]:
+    """The back-off row (locked) of the user of the live challenge ``digest``, with
+    the user, the challenge's id and password fingerprint, and the user's active
+    device of the method ``preloaded_name``."""
+    digests = {"digest__in": digest} if isinstance(digest, list) else {"digest": digest}
+    live = {
+        f"user__twostep_challenges__{key}": value
+        for key, value in {**digests, **_live_at(now)}.items()
+    }
     rows = UserThrottle.objects.select_for_update(of=("self",))
-    preloaded = _preloaded_method()
+    preloaded = get_method(preloaded_name) if preloaded_name else None
     if preloaded is not None:
         relation = f"user__{preloaded.preload_relation}"
         rows = rows.annotate(
@@ -258,11 +263,34 @@ def _lock_owner(challenge_id: str) -> tuple[UserThrottle, int, dict[str, list[De
     # At most one row can match (one challenge per digest, one back-off row and
     # one active preloaded device per user): a slice, not first(), whose ORDER BY
     # costs more to build than the rest of the query takes to run.
-    rows = rows.filter(**live).annotate(
+    return rows.filter(**live).annotate(
         challenge_pk=F("user__twostep_challenges__pk"),
         challenge_password=F("user__twostep_challenges__password_digest"),
     )[:1]
-    row = next(iter(rows), None)
+
+
+# Built once per connection and preloaded method (prepared.py): the query of every
+# second step, page 2's and the API's.
+_lock_rows = Prepared(UserThrottle, _lock_query)
+
+
+def _lock_owner(challenge_id: str) -> tuple[UserThrottle, int, dict[str, list[Device]] | None]:
+    """Find a live challenge and lock its user's back-off row, in one query.
+
+    Returns the locked row (``.user`` loaded), the challenge's id, and the
+    user's active device of the first method with a ``preload_relation`` (by
+    default the authenticator app: a list of at most one), read in the same
+    query. Falls back to more queries for a user who has no back-off row yet
+    (the devices are then None: not read).
+    """
+    preloaded = _preloaded_method()
+    name = preloaded.name if preloaded is not None else None
+    digests = crypto.digests(challenge_id, purpose=CHALLENGE_PURPOSE)
+    now = clock.now()
+    if len(digests) == 1:
+        row = _lock_rows.first(name, digests[0], now)
+    else:  # while keys rotate
+        row = next(iter(_lock_query(name, digests, now)), None)
     if row is not None:
         if not _still_valid_for(row.user, row.challenge_password):
             raise FlowError("two_factor_expired", parameter="two_factor_id")

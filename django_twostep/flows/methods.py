@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import CharField, Value
+from django.db.models import CharField, QuerySet, Value
 from django_otp.models import Device
 
-from ..methods.registry import backup_method, primary_methods
+from ..methods.base import Method
+from ..methods.registry import backup_method, get_method, primary_methods
+from ..prepared import Prepared
 
 
 def method_models() -> dict[str, type[Device]]:
@@ -36,20 +40,44 @@ def _device_flags(user: AbstractBaseUser, *, pending: bool = False) -> dict[str,
     :meth:`~django_twostep.methods.base.Method.devices`), each naming its flag:
     about half the cost of building ``EXISTS`` annotations on the user.
     """
-    states = [(True, "")] + ([(False, "_pending")] if pending else [])
-    names = [method.name for method in primary_methods()]
+    states = _states(pending)
+    methods = primary_methods()
+    if not methods:
+        return {}
+    names = tuple(method.name for method in methods)
+    if all(type(method).devices is Method.devices for method in methods):
+        # Every method finds its devices by the user's primary key alone: the
+        # statement is built once (prepared.py) and run for this user.
+        rows = _flags.rows((names, pending), user.pk)
+    else:
+        rows = list(_flags_query(methods, pending, user))
+    found = {flag for (flag,) in rows}
+    return {name + suffix: name + suffix in found for name in names for _, suffix in states}
+
+
+def _states(pending: bool) -> list[tuple[bool, str]]:
+    return [(True, "")] + ([(False, "_pending")] if pending else [])
+
+
+def _flags_query(methods: list[Method], pending: bool, user: AbstractBaseUser) -> QuerySet[Any]:
     parts = [
         method.devices(user, confirmed=confirmed).values_list(
             Value(method.name + suffix, output_field=CharField())
         )
-        for method in primary_methods()
-        for confirmed, suffix in states
+        for method in methods
+        for confirmed, suffix in _states(pending)
     ]
-    if not parts:
-        return {}
-    query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    found = {flag for (flag,) in query}
-    return {name + suffix: name + suffix in found for name in names for _, suffix in states}
+    return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+
+
+def _prepared_flags_query(shape: tuple[tuple[str, ...], bool], user_pk: int) -> QuerySet[Any]:
+    names, pending = shape
+    methods = [get_method(name) for name in names]
+    # The methods only read the primary key (they use Method.devices).
+    return _flags_query(methods, pending, get_user_model()(pk=user_pk))
+
+
+_flags = Prepared(lambda: primary_methods()[0].device_model, _prepared_flags_query)
 
 
 def active_methods(user: AbstractBaseUser) -> list[str]:

@@ -40,7 +40,7 @@ from .. import clock, crypto
 from ..conf import twostep_settings
 from ..errors import FlowError, Throttled
 from ..models import ApiToken
-from ..prepared import PreparedLookup
+from ..prepared import Prepared
 from . import events
 from .changes import Activation
 from .codes import Verification, verify_second_factor
@@ -133,9 +133,9 @@ def _user_still_valid(token: ApiToken) -> bool:
     return bool(user.is_active) and token.password_digest in _password_digests(user)
 
 
-_token_by_access_digest = PreparedLookup(
+_token_by_access_digest = Prepared(
     ApiToken,
-    lambda digest: ApiToken.objects.select_related("user").filter(access_digest=digest)[:1],
+    lambda _shape, digest: ApiToken.objects.select_related("user").filter(access_digest=digest)[:1],
 )
 
 
@@ -151,7 +151,7 @@ def authenticate_access_token(raw: object) -> ApiToken | None:
     # While keys rotate (TWOSTEP_ENCRYPTION_KEYS lists several), by any of them.
     found = crypto.digests(raw, purpose=ACCESS_PURPOSE)
     if len(found) == 1:
-        token = _token_by_access_digest.get(found[0])
+        token = _token_by_access_digest.first(None, found[0])
     else:
         candidates = ApiToken.objects.select_related("user").filter(access_digest__in=found)
         token = next(iter(candidates[:1]), None)
