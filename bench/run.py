@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""django-twostep against django-two-factor-auth and django-allauth, in one run.
+"""django-twostep against Django's one-step login (the floor) and its peers, in one run.
 
     python3 bench/run.py            # the full benchmark, writes bench/RESULTS.md
     python3 bench/run.py --smoke    # a few logins per contender; fails loudly
@@ -50,6 +50,8 @@ class Contender:
     requirements: str
     editable_root: bool = False
     packages: tuple[str, ...] = ()
+    # False for Django's one-step login: no code, so no TOTP step to wait for.
+    two_step: bool = True
 
     @property
     def python(self) -> Path:
@@ -84,9 +86,18 @@ CONTENDERS = [
         "allauth.txt",
         packages=("django-allauth", "qrcode", "fido2"),
     ),
+    Contender(
+        "django",
+        "Django one-step login (floor)",
+        "django_site",
+        "django.txt",
+        two_step=False,
+    ),
 ]
 BY_KEY = {c.key: c for c in CONTENDERS}
 OURS = "twostep"
+# Django's own one-step login: the spec's goals are ratios to it ("x one-step login").
+FLOOR = "django"
 
 # Django's session engine, the same for every contender (BENCH_SESSIONS in
 # benchkit/settings_base.py). Only the HTML login runs under each: the JSON
@@ -196,12 +207,14 @@ def harness(
 class Pool:
     """Hands out users so that no user logs in twice within one 30 s TOTP step.
 
-    Replay protection (every contender has it) would refuse the second login;
-    when the pool wraps, this waits for the next step instead.
+    Replay protection (every two-step contender has it) would refuse the second
+    login; when the pool wraps, this waits for the next step instead. With
+    ``steps=False`` (a one-step login: no code to replay) it never waits.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, *, steps: bool = True) -> None:
         self.size = size
+        self.steps = steps
         self.cursor = 0
         self.last_step = [-1] * size
 
@@ -210,7 +223,7 @@ class Pool:
             raise BenchError(f"{count} logins need more than the {self.size} seeded users")
         first = self.cursor
         indices = [(first + n) % self.size for n in range(count)]
-        newest = max(self.last_step[i] for i in indices)
+        newest = max(self.last_step[i] for i in indices) if self.steps else -1
         now_step = int(time.time() // PERIOD)
         if newest >= now_step:
             wait = (newest + 1) * PERIOD - time.time() + 0.5
@@ -222,6 +235,8 @@ class Pool:
     def take_fresh(self, wanted: int) -> tuple[int, int]:
         """(first, limit): at least ``wanted`` consecutive users unused in this step."""
         wanted = min(wanted, self.size)
+        if not self.steps:
+            return self.cursor, self.size
         for _ in range(3):
             now_step = int(time.time() // PERIOD)
             limit = 0
@@ -501,10 +516,10 @@ def run(args: argparse.Namespace) -> Results:
 
     # Databases, each seeded through the contender's own models.
     md5_db = {c.key: database_url(args.database, f"{c.key}_md5") for c in contenders}
-    pools = {c.key: Pool(args.users) for c in contenders}
+    pools = {c.key: Pool(args.users, steps=c.two_step) for c in contenders}
     # The passkey login's users are others (benchkit/passkey.py), with no TOTP step
     # to respect: their own pool, so they never make the code logins wait.
-    passkey_pools = {c.key: Pool(args.users) for c in contenders}
+    passkey_pools = {c.key: Pool(args.users, steps=False) for c in contenders}
 
     def pool_of(c: Contender, kind: str) -> Pool:
         return (passkey_pools if kind == "passkey" else pools)[c.key]
@@ -620,8 +635,8 @@ def run(args: argparse.Namespace) -> Results:
     # every contender's HTML login (full run only), and django-twostep's JSON login
     # beside its passkey login (the smoke run too).
     pb_db = {c.key: database_url(args.database, f"{c.key}_pbkdf2") for c in live}
-    pb_pools = {c.key: Pool(300) for c in live}
-    pb_passkey_pool = Pool(300)
+    pb_pools = {c.key: Pool(300, steps=c.two_step) for c in live}
+    pb_passkey_pool = Pool(300, steps=False)
     ours = BY_KEY.get(OURS)
     passkeys = ours in live and ok(ours, "json") and ok(ours, "passkey")
     seeded = [c for c in live if not args.smoke or (c is ours and passkeys)]
@@ -677,8 +692,8 @@ def run(args: argparse.Namespace) -> Results:
             except BenchError as exc:
                 results.voids.append(f"scale (e): {exc}")
 
-    # (f) QR rendering.
-    for c in contenders:
+    # (f) QR rendering (the two-step contenders' set-up pages).
+    for c in [c for c in contenders if c.two_step]:
         try:
             results.qr[c.key] = harness(
                 c,

@@ -226,7 +226,7 @@ def cmd_selfcheck(args: argparse.Namespace) -> dict:
             wrong = credential(kind, checker, handles, wrong=True)
             landed = run_login(flow, kind, browser, checker, wrong)
             if landed is not None:
-                raise AssertionError(f"a wrong code logged {landed!r} in")
+                raise AssertionError(f"a wrong code (or password) logged {landed!r} in")
             if kind == "html":
                 after = browser.get(flow.PROTECTED)
                 if after.status == 200:
