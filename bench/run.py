@@ -365,6 +365,7 @@ def http_run(
         pool.used(first, limit)
         raise
     pool.used(first, out["users_used"] + 1)
+    out["round"] = n
     if out["ran_out_of_users"]:
         results.voids.append(f"{what}: ran out of fresh users ({limit}); seed more with --users")
     if out["errors"] or not out["wrong_code_refused"] or out["ok"] == 0:
@@ -466,10 +467,9 @@ def rotated(items: list, run: int) -> list:
 
 
 def http_users_needed(results: Results, c: Contender, kind: str, sessions: str, args) -> int:
-    """Users one HTTP run may need: what the workers could do at the in-process speed.
-
-    Over HTTP a login is slower than in-process, so this is an upper bound.
-    """
+    """Users one HTTP run may need: what the workers could do at the in-process speed
+    (over HTTP a login is slower, so this is an upper bound), or once the figure has
+    run, twice what a run of it used."""
     runs = (
         results.inproc.get(fkey(c.key, kind, sessions))
         or results.inproc.get(fkey(c.key, kind))
@@ -478,7 +478,13 @@ def http_users_needed(results: Results, c: Contender, kind: str, sessions: str, 
     )
     fastest = min((r["median"] for r in runs), default=5.0)
     per_second = args.workers * 1000 / max(fastest, 1.0)
-    return int(per_second * (args.duration + args.http_warmup)) + args.concurrency + 1
+    bound = int(per_second * (args.duration + args.http_warmup)) + args.concurrency + 1
+    # Far below the bound, so later rounds seldom wait for a new TOTP step; a run
+    # that still runs out of users is void (http_run).
+    earlier = [run["users_used"] for run in results.http.get(fkey(c.key, kind, sessions), [])]
+    if earlier:
+        return min(bound, 2 * max(earlier) + args.concurrency + 1)
+    return bound
 
 
 def run(args: argparse.Namespace) -> Results:
@@ -589,31 +595,34 @@ def run(args: argparse.Namespace) -> Results:
             if not engine_void(out, sessions, f"queries {kind} {c.label}"):
                 results.queries[fkey(c.key, kind, sessions)] = out
 
-    # (a), (d) and (g): in-process complete logins, contenders alternating, and
-    # the HTML login under each session engine (engines alternating too).
-    for kind in ("html", "json", "passkey"):
-        engines = args.sessions if kind == "html" else ["db"]
-        for n in range(args.runs):
-            for sessions in rotated(list(engines), n):
-                for c in rotated([c for c in live if ok(c, kind, sessions)], n):
-                    total = args.logins + args.warmup + SLACK_USERS
-                    first = pool_of(c, kind).take(total)
-                    what = f"in-process {c.label} {variant_label(variant(kind, sessions))}"
-                    log(f"{what}: run {n + 1}/{args.runs}")
-                    try:
-                        out = harness(
-                            c, md5_db[c.key], "inproc", "--flow", kind, "--first", str(first),
-                            "--count", str(args.logins), "--warmup", str(args.warmup),
-                            "--pool", str(args.users), sessions=sessions,
-                        )  # fmt: skip
-                    except BenchError as exc:
-                        results.voids.append(f"{what}: {exc}")
-                        continue
-                    finally:
-                        pool_of(c, kind).used(first, total)
-                    out.pop("ms", None)
-                    if not engine_void(out, sessions, what):
-                        results.inproc.setdefault(fkey(c.key, kind, sessions), []).append(out)
+    # (a), (d) and (g): in-process complete logins in rounds. Each round runs every
+    # figure (the HTML login under each session engine, the JSON and passkey logins)
+    # once for every contender, the figures and the contenders alternating (the
+    # first changes every round), so each round's ratios to the one-step login are
+    # measured within the same minute.
+    slots = [("html", s) for s in args.sessions] + [("json", "db"), ("passkey", "db")]
+    for n in range(args.runs):
+        for kind, sessions in rotated(slots, n):
+            for c in rotated([c for c in live if ok(c, kind, sessions)], n):
+                total = args.logins + args.warmup + SLACK_USERS
+                first = pool_of(c, kind).take(total)
+                what = f"in-process {c.label} {variant_label(variant(kind, sessions))}"
+                log(f"{what}: run {n + 1}/{args.runs}")
+                try:
+                    out = harness(
+                        c, md5_db[c.key], "inproc", "--flow", kind, "--first", str(first),
+                        "--count", str(args.logins), "--warmup", str(args.warmup),
+                        "--pool", str(args.users), sessions=sessions,
+                    )  # fmt: skip
+                except BenchError as exc:
+                    results.voids.append(f"{what}: {exc}")
+                    continue
+                finally:
+                    pool_of(c, kind).used(first, total)
+                out.pop("ms", None)
+                out["round"] = n
+                if not engine_void(out, sessions, what):
+                    results.inproc.setdefault(fkey(c.key, kind, sessions), []).append(out)
 
     # (b) over HTTP: gunicorn, load from a separate process; one server per
     # contender and session engine, contenders alternating within each engine.
@@ -631,59 +640,46 @@ def run(args: argparse.Namespace) -> Results:
                             pool = pool_of(c, kind)
                             http_run(results, c, kind, sessions, server, pool, n, args)
 
-    # PBKDF2 (Django's default hasher), reported apart from the framework comparison:
-    # every contender's HTML login (full run only), and django-twostep's JSON login
-    # beside its passkey login (the smoke run too).
+    # PBKDF2 (Django's default hasher), reported apart from the framework comparison,
+    # in rounds as above: every contender's HTML login (in the smoke run only ours and
+    # the one-step login's), and django-twostep's JSON login beside its passkey login.
     pb_db = {c.key: database_url(args.database, f"{c.key}_pbkdf2") for c in live}
     pb_pools = {c.key: Pool(300, steps=c.two_step) for c in live}
     pb_passkey_pool = Pool(300, steps=False)
     ours = BY_KEY.get(OURS)
     passkeys = ours in live and ok(ours, "json") and ok(ours, "passkey")
-    seeded = [c for c in live if not args.smoke or (c is ours and passkeys)]
-    for c in seeded:
+    pb_slots = [
+        (c, "html") for c in live if ok(c, "html") and (not args.smoke or c.key in (OURS, FLOOR))
+    ]
+    pb_slots += [(ours, "json"), (ours, "passkey")] if passkeys else []
+    for c in dict.fromkeys(c for c, _ in pb_slots):
         log(f"seeding PBKDF2 users for {c.label}")
         harness(c, pb_db[c.key], "prepare", "--users", "300", hasher="pbkdf2")
-    if passkeys:
-        for n in range(args.runs):
-            for kind in rotated(["json", "passkey"], n):
-                total = args.pbkdf2_logins + 1 + SLACK_USERS
-                pool = pb_passkey_pool if kind == "passkey" else pb_pools[OURS]
-                first = pool.take(total)
-                log(f"PBKDF2 run {n + 1}/{args.runs}: {ours.label} {kind}")
-                try:
-                    out = harness(
-                        ours, pb_db[OURS], "inproc", "--flow", kind, "--first", str(first),
-                        "--count", str(args.pbkdf2_logins), "--warmup", "1", "--pool", "300",
-                        hasher="pbkdf2",
-                    )  # fmt: skip
-                except BenchError as exc:
-                    results.voids.append(f"PBKDF2 {ours.label} {kind}: {exc}")
-                    continue
-                finally:
-                    pool.used(first, total)
-                out.pop("ms", None)
+    for n in range(args.runs):
+        for c, kind in rotated(pb_slots, n):
+            total = args.pbkdf2_logins + 1 + SLACK_USERS
+            pool = pb_passkey_pool if kind == "passkey" else pb_pools[c.key]
+            first = pool.take(total)
+            log(f"PBKDF2 run {n + 1}/{args.runs}: {c.label} {kind}")
+            try:
+                out = harness(
+                    c, pb_db[c.key], "inproc", "--flow", kind, "--first", str(first),
+                    "--count", str(args.pbkdf2_logins), "--warmup", "1", "--pool", "300",
+                    hasher="pbkdf2",
+                )  # fmt: skip
+            except BenchError as exc:
+                results.voids.append(f"PBKDF2 {c.label} {kind}: {exc}")
+                continue
+            finally:
+                pool.used(first, total)
+            out.pop("ms", None)
+            out["round"] = n
+            if kind == "html":
+                results.pbkdf2.setdefault(c.key, []).append(out)
+            else:
                 results.pbkdf2_api.setdefault(kind, []).append(out)
 
     if not args.smoke:
-        for n in range(args.runs):
-            for c in rotated([c for c in live if ok(c, "html")], n):
-                total = args.pbkdf2_logins + 1 + SLACK_USERS
-                first = pb_pools[c.key].take(total)
-                log(f"PBKDF2 run {n + 1}/{args.runs}: {c.label}")
-                try:
-                    out = harness(
-                        c, pb_db[c.key], "inproc", "--first", str(first),
-                        "--count", str(args.pbkdf2_logins), "--warmup", "1", "--pool", "300",
-                        hasher="pbkdf2",
-                    )  # fmt: skip
-                except BenchError as exc:
-                    results.voids.append(f"PBKDF2 {c.label}: {exc}")
-                    continue
-                finally:
-                    pb_pools[c.key].used(first, total)
-                out.pop("ms", None)
-                results.pbkdf2.setdefault(c.key, []).append(out)
-
         # (e) our cost with few and many enrolled users.
         ours = BY_KEY.get(OURS)
         if ours in contenders:
@@ -774,8 +770,13 @@ def main() -> int:
         help="Django session engines of the HTML login, (a) (b) (c) (default: db cookies)",
     )  # fmt: skip
     parser.add_argument("--users", type=int, default=None, help="seeded users per contender")
-    parser.add_argument("--runs", type=int, default=5, help="runs of each in-process figure")
-    parser.add_argument("--runs-http", type=int, default=3, help="runs of each HTTP figure")
+    parser.add_argument(
+        "--runs", type=int, default=5,
+        help="rounds of the in-process figures and PBKDF2 (default 5)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--runs-http", type=int, default=5, help="rounds of the HTTP figures (default 5)"
+    )
     parser.add_argument("--logins", type=int, default=100, help="timed logins per run")
     parser.add_argument("--warmup", type=int, default=10, help="untimed logins first")
     parser.add_argument("--duration", type=float, default=10.0, help="HTTP seconds measured")
