@@ -18,12 +18,13 @@ from typing import Any
 import pyotp
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, TimestampMixin, VerifyNotAllowed
 
 from . import clock, crypto
+from .prepared import PreparedUpdate
 
 TOTP_SECRET_PURPOSE = "totp-secret"
 RECOVERY_CODE_PURPOSE = "recovery-code"
@@ -64,6 +65,17 @@ def _verify_token(device: Device, token: Any) -> bool:
     if verifier is None:
         return False
     return bool(verifier(device, token))
+
+
+def _consume_step_query(
+    shape: tuple[type[models.Model], bool], pk: int, counter: int, drift: int, now: datetime
+) -> tuple[QuerySet[Any], dict[str, Any]]:
+    """Use step ``counter`` of device ``pk`` if no later one was used (TOTPDevice)."""
+    model, confirm = shape
+    changes: dict[str, Any] = {"last_t": counter, "drift": drift, "last_used_at": now}
+    if confirm:
+        changes["confirmed"] = True
+    return model.objects.filter(pk=pk, last_t__lt=counter), changes
 
 
 class TOTPDevice(TimestampMixin, Device):
@@ -165,7 +177,8 @@ class TOTPDevice(TimestampMixin, Device):
         }
         if confirm:
             changes["confirmed"] = True
-        won = type(self).objects.filter(pk=self.pk, last_t__lt=counter).update(**changes) == 1
+        step = (self.pk, counter, changes["drift"], changes["last_used_at"])
+        won = _consume_step.run((type(self), confirm), *step) == 1
         if won:
             for field, value in changes.items():
                 setattr(self, field, value)
@@ -567,3 +580,7 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+# Every TOTP code that passes runs it: built once per connection (prepared.py).
+_consume_step = PreparedUpdate(TOTPDevice, _consume_step_query)

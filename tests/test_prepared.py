@@ -223,3 +223,59 @@ def test_methods_that_find_devices_their_own_way_are_asked_through_the_orm(
     monkeypatch.setattr(TOTPMethod, "devices", devices)
     assert flows.active_methods(totp_user) == ["totp"]
     assert calls == [totp_user]  # the real user, not a stand-in
+
+
+# -- updates -------------------------------------------------------------------------------
+
+
+def revoke_if_live():
+    from django_twostep.prepared import PreparedUpdate
+
+    return PreparedUpdate(
+        ApiToken,
+        lambda _shape, pk, now: (
+            ApiToken.objects.filter(pk=pk, revoked_at__isnull=True, access_expires_at__gt=now),
+            {"revoked_at": now},
+        ),
+    )
+
+
+@pytest.mark.django_db
+def test_a_conditional_update_changes_what_matches_once(django_user_model, twostep_clock):
+    user = django_user_model.objects.create_user("erin", password="pw")
+    token = tokens.issue_tokens(user).token
+    other = tokens.issue_tokens(user).token
+    update = revoke_if_live()
+    now = clock.now()
+    with CaptureQueriesContext(connection) as queries:
+        assert update.run(None, token.pk, now) == 1
+    assert len(queries) == 1
+    assert update.run(None, token.pk, now) == 0  # no longer live
+    token.refresh_from_db()
+    other.refresh_from_db()
+    assert token.revoked_at == now and other.revoked_at is None
+    twostep_clock.advance(3600)  # past the access lifetime: the WHERE's datetime
+    assert update.run(None, other.pk, clock.now()) == 0
+
+
+@pytest.mark.django_db
+def test_an_update_is_undone_with_its_transaction(django_user_model, twostep_clock):
+    from django.db import transaction
+
+    token = tokens.issue_tokens(django_user_model.objects.create_user("erin", password="pw")).token
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert revoke_if_live().run(None, token.pk, clock.now()) == 1
+        raise RuntimeError
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_an_update_of_several_tables_is_refused(db):
+    from django_twostep.prepared import PreparedUpdate
+
+    update = PreparedUpdate(
+        ApiToken,
+        lambda _shape, name: (ApiToken.objects.filter(user__username=name), {"family": None}),
+    )
+    with pytest.raises(ValueError, match="one table"):
+        update.run(None, "erin")

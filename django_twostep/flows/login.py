@@ -27,7 +27,7 @@ from ..errors import FlowError
 from ..methods.base import Method, Site
 from ..methods.registry import all_methods, code_methods, get_method
 from ..models import Challenge, UserThrottle
-from ..prepared import Prepared
+from ..prepared import Prepared, PreparedUpdate
 from . import events
 from .codes import (
     Verification,
@@ -274,6 +274,15 @@ def _lock_query(
 _lock_rows = Prepared(UserThrottle, _lock_query)
 
 
+def _claim_query(_shape: None, pk: int, now: datetime) -> tuple[QuerySet[Challenge], dict]:
+    """Spend one attempt of challenge ``pk`` and mark it used, if it is live at ``now``."""
+    live = Challenge.objects.filter(pk=pk, **_live_at(now))
+    return live, {"consumed_at": now, "attempts_left": F("attempts_left") - 1}
+
+
+_claim_attempt = PreparedUpdate(Challenge, _claim_query)
+
+
 def _lock_owner(challenge_id: str) -> tuple[UserThrottle, int, dict[str, list[Device]] | None]:
     """Find a live challenge and lock its user's back-off row, in one query.
 
@@ -352,11 +361,6 @@ def verify_login_code(
             state["code"] = require_code(code)
         return state["throttle"]
 
-    def still_live() -> QuerySet[Challenge]:
-        return Challenge.objects.filter(
-            pk=state["pk"], consumed_at__isnull=True, attempts_left__gt=0
-        )
-
     def check() -> Verification | None:
         # Claim the challenge for this attempt before any code is compared: one
         # conditional UPDATE spends an attempt and marks it used, and matches only
@@ -364,12 +368,7 @@ def verify_login_code(
         # the user's lock was granted: requests queued behind that lock would
         # otherwise compare codes on a challenge burned meanwhile (past its
         # budget, and answering a right guess differently from a wrong one).
-        now = clock.now()
-        claimed = (
-            still_live()
-            .filter(expires_at__gt=now)
-            .update(consumed_at=now, attempts_left=F("attempts_left") - 1)
-        )
+        claimed = _claim_attempt.run(None, state["pk"], clock.now())
         if not claimed:
             raise FlowError("two_factor_expired", parameter="two_factor_id")
         user = state["throttle"].user
