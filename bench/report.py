@@ -135,6 +135,25 @@ def floor_cell(r, key: str, mine: list[dict], base: list[dict], field: str) -> s
     return ratio_cell(round_ratios(mine, base, field))
 
 
+def hot_runs(r, name: str) -> list[dict]:
+    return (r.hotpath or {}).get("runs", {}).get(name, [])
+
+
+def hot_queries(r, name: str) -> int | None:
+    """Queries of one request of a hot-path variant (exact: the same every round)."""
+    runs = hot_runs(r, name)
+    return max(run["queries"] for run in runs) if runs else None
+
+
+# -- the spec's section-6 goals -------------------------------------------------------------
+
+GOAL_HTML = 1.8  # HTML two-step login time, x the one-step login's (in-process)
+GOAL_HTTP = 0.5  # HTML two-step logins/s over HTTP, x the one-step login's
+GOAL_JSON = 1.2  # JSON two-request login time, x the one-step login's (in-process)
+GOAL_BEARER = 1.1  # a bearer request, x DRF's TokenAuthentication
+GOAL_BEARER_QUERIES = 1
+GOAL_MIDDLEWARE = 1.05  # an anonymous request through TwoStepMiddleware, x without it
+
 TARGET_SPEED = 2.0
 TARGET_QUERIES = 10
 
@@ -322,7 +341,7 @@ def render(results) -> str:
     w("flow that fails is *not available* and is not timed. The HTML login is checked under")
     w("every session engine, including that the session cookie is the engine's (a session")
     w("key, or signed session data). Every timed login is checked the same way, or the")
-    w("figure is void.\n")
+    w("figure is void. The hot path's variants are self-checked too: see (h).\n")
     columns = [variant("html", s) for s in dict.fromkeys(["db", *html_engines])] + ["json"]
     if any("passkey" in r.available.get(k, {}) for k in keys):
         columns.append("passkey")
@@ -609,6 +628,9 @@ def render(results) -> str:
     if r.available.get(OURS, {}).get("passkey"):
         render_passkey(r, w)
 
+    # (h)
+    render_hotpath(r, w)
+
     # Targets
     w("## Targets of issue 8, per session engine\n")
     w(
@@ -726,3 +748,96 @@ def render_passkey(r, w) -> None:
         per = ", ".join(f"{st['request']} **{st['queries']}**" for st in q["steps"])
         w(f"- passkey login, queries per request: {per}; {where_queries_go(q['steps'])}")
     w("")
+
+
+HOT_LABELS = {
+    "bearer-drf": "DRF `TokenAuthentication` (the floor)",
+    "bearer-simplejwt": "djangorestframework-simplejwt `JWTAuthentication`",
+    "bearer-knox": "django-rest-knox `TokenAuthentication`",
+    "bearer-twostep": "django-twostep `BearerTokenAuthentication`",
+    "anonymous-plain": "without `TwoStepMiddleware` (the floor)",
+    "anonymous-twostep": "with `TwoStepMiddleware` (django-twostep's site)",
+    "verified-floor": "one-step login, no `TwoStepMiddleware`, `login_required` page (the floor)",
+    "verified-twostep": "two-step login, verified; `TwoStepMiddleware`, page asks `is_verified()`",
+}
+
+
+def hot_table(r, w, names: list[str], floor: str, heading: str, against: str) -> None:
+    """One hot-path table: each variant's µs, x the floor variant, queries."""
+    w(f"| {heading} | median µs per request | {against} | queries | tables |")
+    w("|---|---|---|---|---|")
+    checks = r.hotpath.get("checks", {})
+    base = hot_runs(r, floor)
+    for name in names:
+        runs = hot_runs(r, name)
+        what = HOT_LABELS[name.partition(":")[0]]
+        if not runs:
+            check = checks.get(name)
+            why = f"**not available**: `{check['error'][:160]}`" if check else "not measured"
+            w(f"| {what} | {why} | | | |")
+            continue
+        x = "1.00x (floor)" if name == floor else ratio_cell(round_ratios(runs, base, "us"))
+        sql = r.hotpath.get("sql", {}).get(name, [])
+        tables = ", ".join(f"`{found[1]}`" for q in sql if (found := statement_table(q)))
+        w(
+            f"| {what} | {spread(medians(runs, 'us'))} | {x} "
+            f"| {hot_queries(r, name)} | {tables or 'none'} |"
+        )
+    w("")
+
+
+def render_hotpath(r, w) -> None:
+    """(h): one request at a time, each against its floor."""
+    w("## (h) Hot path: one request, in-process\n")
+    hot = r.hotpath or {}
+    if not hot.get("checks"):
+        w("Not measured in this run (django-twostep not available, or `--hot-requests 0`).\n")
+        return
+    s = r.settings
+    w(
+        "Each request goes through Django's WSGI handler as a WSGI server sends it "
+        "(`request_started`, the middleware, the view, the body read, `request_finished`), "
+        "without HTTP parsing or sockets, in django-twostep's bench site and virtualenv, so "
+        "every variant runs the same Django and DRF. Each figure is the median over "
+        f"{rounds(s.get('runs'))} of µs per request, {s.get('hot_requests', '')} timed "
+        f"requests per variant and round after {s.get('hot_warmup', '')} untimed; the "
+        "variants of a table alternate within each round (the first changing every round), "
+        "and the ratio to the floor is the median of the per-round ratios, their range in "
+        "brackets. "
+        "Queries: one request's, transaction control not counted. Before timing, each "
+        "variant is self-checked: the right token (or session) answers 200 naming the user "
+        "and a well-formed garbage token gets a 401; a session logged in but not verified "
+        "gets a 403 from the verified page; every timed answer must have the expected "
+        "status.\n"
+    )
+    w("### Bearer authentication\n")
+    w(
+        'A GET of the same tiny DRF `APIView` (`{"username": ...}`, '
+        "`permission_classes = [IsAuthenticated]`) through the site's middleware, "
+        "`authentication_classes` set to one class each; each token issued as that "
+        "package's login does (django-twostep's by `flows.tokens.issue_tokens`, verified). "
+        f"The goal: django-twostep's at most {GOAL_BEARER:g}x DRF's, "
+        f"{GOAL_BEARER_QUERIES} query.\n"
+    )
+    names = ["bearer-drf", "bearer-simplejwt", "bearer-knox", "bearer-twostep"]
+    hot_table(r, w, names, "bearer-drf", "authentication", "x DRF's TokenAuthentication")
+    w("### Middleware: an anonymous request\n")
+    w(
+        "A GET of a plain Django view (no user, no session) through the site's middleware, "
+        "and through the same list without `TwoStepMiddleware`. The goal: at most "
+        f"{GOAL_MIDDLEWARE:g}x, no query.\n"
+    )
+    names = ["anonymous-plain", "anonymous-twostep"]
+    hot_table(r, w, names, names[0], "stack", "x without TwoStepMiddleware")
+    w("### Verified page\n")
+    w(
+        "A logged-in session's GET of a page that answers the username: for django-twostep, "
+        "a session logged in through its two pages, on a page that calls "
+        "`request.user.is_verified()` (403 when not verified); the floor, a one-step "
+        "login's session (`force_login`) on the `login_required` page of the same site "
+        "without `TwoStepMiddleware`. The goal: no query more than the floor.\n"
+    )
+    for sessions in engines(r):
+        w(f"{engine_title(sessions)}:\n")
+        names = [variant("verified-floor", sessions), variant("verified-twostep", sessions)]
+        hot_table(r, w, names, names[0], "session", "x one-step login's page")

@@ -70,7 +70,15 @@ CONTENDERS = [
         "twostep_site",
         "twostep.txt",
         editable_root=True,
-        packages=("django-twostep", "django-otp", "djangorestframework", "segno", "cryptography"),
+        packages=(
+            "django-twostep",
+            "django-otp",
+            "djangorestframework",
+            "segno",
+            "cryptography",
+            "djangorestframework-simplejwt",
+            "django-rest-knox",
+        ),
     ),
     Contender(
         "two_factor",
@@ -424,6 +432,9 @@ class Results:
     pbkdf2_api: dict = field(default_factory=dict)
     scale: dict = field(default_factory=dict)
     qr: dict = field(default_factory=dict)
+    # (h) the hot path: "checks" (variant: self-check), "runs" (variant: one entry
+    # per round), "sql" (variant: the queries of one request).
+    hotpath: dict = field(default_factory=dict)
     prepare: dict = field(default_factory=dict)
     voids: list = field(default_factory=list)
     settings: dict = field(default_factory=dict)
@@ -510,6 +521,8 @@ def run(args: argparse.Namespace) -> Results:
                 "pbkdf2_logins",
                 "scale_big",
                 "sessions",
+                "hot_requests",
+                "hot_warmup",
             )
         },
     )
@@ -624,6 +637,11 @@ def run(args: argparse.Namespace) -> Results:
                 if not engine_void(out, sessions, what):
                     results.inproc.setdefault(fkey(c.key, kind, sessions), []).append(out)
 
+    # (h) the hot path: one request at a time, in django-twostep's site.
+    ours_live = next((c for c in live if c.key == OURS), None)
+    if ours_live and args.hot_requests > 0:
+        hot_path(results, ours_live, md5_db[OURS], pools[OURS], args)
+
     # (b) over HTTP: gunicorn, load from a separate process; one server per
     # contender and session engine, contenders alternating within each engine.
     # (The JSON flows run on the database-sessions server.)
@@ -705,6 +723,52 @@ def run(args: argparse.Namespace) -> Results:
     return results
 
 
+HOT_USERS = 3  # users one hot-path call uses (harness/cli.py hot_probes)
+
+
+def hot_path(
+    results: Results, ours: Contender, db: str, pool: Pool, args: argparse.Namespace
+) -> None:
+    """(h) in rounds: each round one harness call per session engine, the bearer and
+    anonymous figures with the first engine (they use no session), the verified
+    page with every engine; the variants alternate within each call."""
+    hot = results.hotpath
+    hot.update(checks={}, runs={}, sql={})
+    engines = list(args.sessions)
+    for n in range(args.runs):
+        for sessions in rotated(engines, n):
+            groups = ["bearer", "anonymous", "verified"] if sessions == engines[0] else ["verified"]
+            first = pool.take(HOT_USERS)
+            what = f"hot path (h) {', '.join(groups)}, {SESSIONS[sessions]}"
+            log(f"{what}: run {n + 1}/{args.runs}")
+            try:
+                out = harness(
+                    ours, db, "hotpath", "--groups", *groups, "--round", str(n),
+                    "--requests", str(args.hot_requests), "--warmup", str(args.hot_warmup),
+                    "--user-index", str(first), "--pool", str(pool.size), sessions=sessions,
+                )  # fmt: skip
+            except BenchError as exc:
+                results.voids.append(f"{what}: {exc}")
+                continue
+            finally:
+                pool.used(first, HOT_USERS)
+            engine = out.get("session_engine", "")
+            if engine != ENGINES[sessions]:
+                results.voids.append(f"{what}: asked for {sessions} sessions, ran with {engine!r}")
+                continue
+
+            def name_of(variant_name: str, sessions: str = sessions) -> str:
+                verified = variant_name.startswith("verified")
+                return variant(variant_name, sessions) if verified else variant_name
+
+            for name, check in out["checks"].items():
+                if hot["checks"].get(name_of(name), {}).get("ok", True):
+                    hot["checks"][name_of(name)] = check
+            for name, figure in out["figures"].items():
+                hot["sql"][name_of(name)] = figure.pop("sql")
+                hot["runs"].setdefault(name_of(name), []).append(figure | {"round": n})
+
+
 def scale_at(results: Results, ours: Contender, args: argparse.Namespace) -> None:
     sizes = {"small": 100, "big": args.scale_big}
     dbs = {k: database_url(args.database, f"twostep_scale_{k}") for k in sizes}
@@ -772,7 +836,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=None, help="seeded users per contender")
     parser.add_argument(
         "--runs", type=int, default=5,
-        help="rounds of the in-process figures and PBKDF2 (default 5)",
+        help="rounds of the in-process figures, PBKDF2 and the hot path (default 5)",
     )  # fmt: skip
     parser.add_argument(
         "--runs-http", type=int, default=5, help="rounds of the HTTP figures (default 5)"
@@ -786,6 +850,11 @@ def main() -> int:
     parser.add_argument("--pbkdf2-logins", type=int, default=10)
     parser.add_argument("--scale-big", type=int, default=100_000)
     parser.add_argument("--qr-calls", type=int, default=200)
+    parser.add_argument(
+        "--hot-requests", type=int, default=1500,
+        help="timed requests per variant and round of the hot path (h); 0 skips it",
+    )  # fmt: skip
+    parser.add_argument("--hot-warmup", type=int, default=150, help="untimed requests first")
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument(
         "--report-only", action="store_true",
@@ -800,6 +869,7 @@ def main() -> int:
         args.runs, args.runs_http, args.logins, args.warmup = 1, 1, 3, 1
         args.duration, args.http_warmup, args.qr_calls = 2.0, 0.5, 5
         args.pbkdf2_logins = 3
+        args.hot_requests, args.hot_warmup = 300, 30
     if args.users is None:
         args.users = 600 if args.smoke else 4000
     args.sessions = list(dict.fromkeys(args.sessions))
@@ -827,6 +897,11 @@ def main() -> int:
         for k, checks in results.available.items()
         for kind, v in checks.items()
         if not v["ok"] and not v.get("absent")
+    ]
+    unavailable += [
+        f"hot path (h) {name}: {check['error']}"
+        for name, check in results.hotpath.get("checks", {}).items()
+        if not check["ok"]
     ]
     problems = list(results.voids)
     if unavailable and not args.allow_unavailable:

@@ -7,7 +7,8 @@ Every command prints one JSON document on stdout; the orchestrator
 ``selfcheck`` (a login works, a wrong code is refused), ``inproc`` (time
 complete logins with Django's test client), ``queries`` (SQL per request of
 one login, with query plans), ``qr`` (QR rendering per call), ``core`` (our
-flows without HTTP), ``versions``.
+flows without HTTP), ``hotpath`` (one request at a time: bearer authentications,
+the middleware, a verified page; django-twostep's site only), ``versions``.
 
 Flows (``--flow``): ``html`` (the pages), ``json`` (password, then a code, over
 the JSON API) and ``passkey`` (a passkey alone over the JSON API; django-twostep
@@ -450,6 +451,150 @@ def cmd_core(args: argparse.Namespace) -> dict:
     return summary(timings) | {"queries": statistics.median(counts), "plans": plans}
 
 
+# -- the hot path (h) ----------------------------------------------------------------
+
+HOT_GROUPS = ["bearer", "anonymous", "verified"]
+BEARERS = ["drf", "simplejwt", "knox", "twostep"]
+TWOSTEP_MIDDLEWARE = "django_twostep.middleware.TwoStepMiddleware"
+
+
+def hot_probes(args: argparse.Namespace) -> tuple[dict[str, list], dict[str, dict]]:
+    """The variants of each hot-path group asked for, each self-checked first.
+
+    Returns the probes per group and the self-check of every variant (a variant
+    whose check fails has no probe: it is not timed).
+
+    - ``bearer``: the same API view with each bearer authentication, through the
+      site's middleware; the right token must answer 200 naming the user, a
+      well-formed garbage token 401.
+    - ``anonymous``: a plain page, no session, through the site's middleware
+      (``anonymous-twostep``) and the same without ``TwoStepMiddleware``
+      (``anonymous-plain``).
+    - ``verified``: a session logged in and verified through django-twostep's pages
+      asking ``is_verified()`` (``verified-twostep``, and a session logged in but not
+      verified must get a 403), against a session of a one-step login on the
+      protected page of a site without ``TwoStepMiddleware`` (``verified-floor``,
+      where an anonymous request is redirected to log in).
+    """
+    from benchkit.hotpath import Probe, Stack, expect
+    from benchkit.inproc import ClientBrowser
+    from benchkit.totp import App, username
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    if args.site != "twostep_site":
+        raise SystemExit("hotpath: django-twostep's bench site only")
+    from twostep_site import hotpath as views
+
+    site = Stack(settings.MIDDLEWARE)
+    floor = Stack([m for m in settings.MIDDLEWARE if m != TWOSTEP_MIDDLEWARE])
+    user = get_user_model().objects.get(username=username(args.user_index % args.pool))
+    probes: dict[str, list] = {group: [] for group in args.groups}
+    checks: dict[str, dict] = {}
+
+    def checked(name: str, group: str, build) -> None:
+        try:
+            probe = build()
+            problem = probe.check(*probe.stack.call(probe.environ()))
+            if problem:
+                raise AssertionError(problem)
+        except Exception as exc:
+            checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]}
+            return
+        checks[name] = {"ok": True}
+        probes[group].append(probe)
+
+    def bearer(name: str):
+        if name not in views.authentication_classes():
+            raise LookupError(f"{name}: its package is not installed")
+        credentials = views.bearer_credentials(user, name)
+        path = f"/hot/bearer/{name}/"
+        expect(site, path, 401, headers={"Authorization": credentials.garbage})
+        expected = f'"username":"{user.get_username()}"'.encode()
+        return Probe(
+            f"bearer-{name}", site, path, {"Authorization": credentials.header}, 200, expected
+        )
+
+    def cookie_of(client) -> dict[str, str]:
+        value = client.cookies[settings.SESSION_COOKIE_NAME].value
+        return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={value}"}
+
+    def verified():
+        flow = flow_module(args.site)
+        for attempt in range(2):
+            who = username((args.user_index + 1 + attempt) % args.pool)
+            app, browser = App(who), ClientBrowser()
+            landed = run_login(flow, "html", browser, who, app)
+            if not (landed is None and app.crossed_step()):
+                break
+        if landed != who:
+            raise AssertionError(f"the login through the pages landed as {landed!r}, not {who!r}")
+        unverified = Client()
+        unverified.force_login(get_user_model().objects.get(username=who))
+        expect(site, "/hot/verified/", 403, headers=cookie_of(unverified))
+        return Probe(
+            "verified-twostep", site, "/hot/verified/", cookie_of(browser.client), 200, who.encode()
+        )
+
+    def one_step():
+        expect(floor, "/whoami/", 302)
+        client = Client()
+        client.force_login(user)
+        expected = user.get_username().encode()
+        return Probe("verified-floor", floor, "/whoami/", cookie_of(client), 200, expected)
+
+    for group in args.groups:
+        if group == "bearer":
+            for name in BEARERS:
+                checked(f"bearer-{name}", group, lambda name=name: bearer(name))
+        elif group == "anonymous":
+            for name, stack in (("anonymous-twostep", site), ("anonymous-plain", floor)):
+                checked(
+                    name,
+                    group,
+                    lambda name=name, stack=stack: Probe(name, stack, "/hot/plain/", body=b"ok"),
+                )
+        else:
+            checked("verified-twostep", group, verified)
+            checked("verified-floor", group, one_step)
+    return probes, checks
+
+
+def cmd_hotpath(args: argparse.Namespace) -> dict:
+    """One round of the hot-path figures: each variant's µs per request and queries.
+
+    Within each group the variants alternate, the first one changing with
+    ``--round``; every variant is self-checked first (:func:`hot_probes`).
+    """
+    setup(args)
+    from benchkit.hotpath import queries, time_probe
+
+    probes, checks = hot_probes(args)
+    figures = {}
+    for group in args.groups:
+        found = probes[group]
+        shift = args.round % len(found) if found else 0
+        for probe in found[shift:] + found[:shift]:
+            try:
+                sql = queries(probe)
+                us = time_probe(probe, args.requests, args.warmup)
+            except AssertionError as exc:
+                checks[probe.name] = {"ok": False, "error": f"AssertionError: {exc}"[:500]}
+                continue
+            figures[probe.name] = {
+                "us": round(us, 2),
+                "queries": len(sql),
+                "sql": [q[:2000] for q in sql],
+            }
+    return {
+        "session_engine": session_engine(),
+        "requests": args.requests,
+        "checks": checks,
+        "figures": figures,
+    }
+
+
 def cmd_versions(args: argparse.Namespace) -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -491,6 +636,13 @@ def main() -> None:
     p = sub.add_parser("qr")
     p.add_argument("--calls", type=int, default=200)
     p.add_argument("--runs", type=int, default=3)
+    p = sub.add_parser("hotpath")
+    p.add_argument("--groups", nargs="+", choices=HOT_GROUPS, default=HOT_GROUPS)
+    p.add_argument("--round", type=int, default=0, help="which variant goes first")
+    p.add_argument("--requests", type=int, default=1500, help="timed requests per variant")
+    p.add_argument("--warmup", type=int, default=150, help="untimed requests first")
+    p.add_argument("--user-index", type=int, default=0, help="users used: this one and 2 more")
+    p.add_argument("--pool", type=int, default=300, help="seeded users (wraps)")
     p = sub.add_parser("versions")
     p.add_argument("packages", nargs="*")
     args = parser.parse_args()

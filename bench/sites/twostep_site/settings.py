@@ -1,9 +1,23 @@
-"""django-twostep, installed as the README says (SPEC section 1, with its middleware)."""
+"""django-twostep, installed as the README says (SPEC section 1, with its middleware).
+
+The hot-path figure (h) also compares bearer authentications on this site, so
+DRF's token app and django-rest-knox are installed beside it (their tables;
+djangorestframework-simplejwt needs none). Neither adds middleware or touches
+the login pages.
+"""
 
 from benchkit.settings_base import *  # noqa: F403
 from benchkit.settings_base import BASE_APPS, BASE_MIDDLEWARE
 
-INSTALLED_APPS = [*BASE_APPS, "django_otp", "django_twostep", "rest_framework", "twostep_site"]
+INSTALLED_APPS = [
+    *BASE_APPS,
+    "django_otp",
+    "django_twostep",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "knox",
+    "twostep_site",
+]
 _auth = BASE_MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
 MIDDLEWARE = [
     *BASE_MIDDLEWARE[: _auth + 1],

@@ -17,3 +17,19 @@ try:
     ]
 except ImportError:  # django_twostep.api (or its urls) not there
     pass
+
+# The hot-path figures (h): the same API view per bearer authentication, a plain
+# page, and a page that asks whether the session is verified.
+try:
+    from twostep_site import hotpath
+
+    urlpatterns += [
+        path("hot/plain/", hotpath.plain, name="hot-plain"),
+        path("hot/verified/", hotpath.verified_whoami, name="hot-verified"),
+    ]
+    urlpatterns += [
+        path(f"hot/bearer/{name}/", hotpath.whoami_view(cls).as_view(), name=f"hot-{name}")
+        for name, cls in hotpath.authentication_classes().items()
+    ]
+except ImportError:  # no django_twostep.api: no bearer variant of ours
+    pass
