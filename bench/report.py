@@ -119,13 +119,15 @@ def round_ratios(mine: list[dict], base: list[dict], key: str) -> list[float]:
     return [a[n] / b[n] for n in sorted(a) if n in b and a[n] and b[n]]
 
 
-def ratio_cell(ratios: list[float]) -> str:
+def ratio_cell(ratios: list[float], digits: int = 2) -> str:
     """``median (min-max)`` of the per-round ratios, ``1.23x (1.10-1.31x)``."""
     if not ratios:
         return "n/a"
+    fmt = f"{{:.{digits}f}}"
     if len(ratios) == 1:
-        return f"{ratios[0]:.2f}x"
-    return f"{med(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}x)"
+        return f"{fmt.format(ratios[0])}x"
+    low, high = fmt.format(min(ratios)), fmt.format(max(ratios))
+    return f"{fmt.format(med(ratios))}x ({low}-{high}x)"
 
 
 def floor_cell(r, key: str, mine: list[dict], base: list[dict], field: str) -> str:
@@ -174,7 +176,8 @@ def speed_goal(
         return Goal(group, name, goal, "not measured", None)
     value = med(ratios)
     met = value >= limit if at_least else value <= limit
-    return Goal(group, name, goal, ratio_cell(ratios), met)
+    # Three decimals, so a figure just past its limit does not read as the limit.
+    return Goal(group, name, goal, ratio_cell(ratios, 3), met)
 
 
 SHORT_ENGINE = {"db": "database sessions", "cookies": "signed-cookie sessions"}
