@@ -12,10 +12,12 @@ Install it right after Django's ``AuthenticationMiddleware``::
 
 - It does the job of django-otp's ``OTPMiddleware``: ``request.user.otp_device``
   (the device that verified this session, or None) and
-  ``request.user.is_verified()``. Unlike ``OTPMiddleware``, it reads the device
-  only when one of the two is first used, so a page that never asks costs no
-  query for it. Keeping ``OTPMiddleware`` as well is harmless (it then reads the
-  device on every request, as it always did).
+  ``request.user.is_verified()``. Unlike ``OTPMiddleware``, it costs no query of
+  its own: the query that loads the user (for Django's ``ModelBackend``) also
+  tells whether the session's device is still the user's and confirmed, so
+  ``is_verified()`` answers from it, and the device itself is read only when
+  ``otp_device`` is used. Keeping ``OTPMiddleware`` as well is harmless (it then
+  reads the device on every request, as it always did).
 - A logged-in user whom ``TWOSTEP_REQUIRED`` covers and who has no method yet
   reaches only this app's own pages (settings, set-up, recovery codes, logout,
   ...); every other page redirects to the set-up page of the first method of
@@ -37,7 +39,14 @@ from functools import partial
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.apps import apps
+from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import NoReverseMatch, ResolverMatch, reverse
 from django.utils.functional import LazyObject, SimpleLazyObject, empty
@@ -46,6 +55,8 @@ from django_otp.models import Device
 from . import state
 from .flows.methods import has_two_factor
 from .flows.policy import must_enroll
+from .methods.registry import all_methods
+from .prepared import Prepared
 from .redirects import enrollment_url_name, safe_next_url, url_with_next
 
 
@@ -67,7 +78,10 @@ def _session_device(request: HttpRequest, user: Any) -> Device | None:
     if not user.is_authenticated:
         return None
     persistent_id = state.verified_device_id(request)
-    device = Device.from_persistent_id(persistent_id) if persistent_id else None
+    if vars(user).get(_VERIFIED) is False:
+        device = None  # the query that loaded the user found it gone: no need to look
+    else:
+        device = Device.from_persistent_id(persistent_id) if persistent_id else None
     if device is not None and (device.user_id != user.pk or not device.confirmed):
         device = None
     if device is None:
@@ -82,13 +96,17 @@ def _otp_device(request: HttpRequest, user: Any) -> Device | None:
 
 
 class _IsVerified:
-    """``user.is_verified()``: reads this request's device on the first call."""
+    """``user.is_verified()``: reads this request's device on the first call, unless the
+    query that loaded the user already told whether it still verifies the session."""
 
     def __init__(self, request: HttpRequest, user: Any) -> None:
         self.request = request
         self.user = user
 
     def __call__(self) -> bool:
+        known = vars(self.user).get(_VERIFIED)
+        if known is True and "otp_device" not in vars(self.user):
+            return True
         return _otp_device(self.request, self.user) is not None
 
     def __reduce__(self) -> tuple[Any, tuple[bool]]:
@@ -102,6 +120,83 @@ class _Verdict:
 
     def __call__(self) -> bool:
         return self.verified
+
+
+# -- the user and the session's device in one query ----------------------------------------
+
+# Set on a user that _load_user() read: whether the session's device (the one
+# django_otp.login() recorded) is still the user's and confirmed.
+_VERIFIED = "_twostep_session_device_verifies"
+
+
+def _device_reference(persistent_id: str) -> tuple[type[Device], int] | None:
+    """The device model (one of the methods') and primary key that django-otp's
+    persistent id names, or None."""
+    try:
+        label, pk = persistent_id.rsplit("/", 1)
+        model = apps.get_model(label)
+        key = int(pk)
+    except (ValueError, LookupError):
+        return None
+    if not any(model is method.device_model for method in all_methods()):
+        return None
+    return model, key
+
+
+def _user_query(device_model: type[Device], user_id: Any, device_pk: int) -> QuerySet[Any]:
+    verifies = device_model.objects.filter(pk=device_pk, user_id=OuterRef("pk"), confirmed=True)
+    users = get_user_model()._default_manager.annotate(**{_VERIFIED: Exists(verifies)})
+    return users.filter(pk=user_id)[:1]
+
+
+_user_with_device = Prepared(get_user_model, _user_query)
+
+
+def _load_user(request: HttpRequest) -> Any:
+    """What Django's ``auth.get_user(request)`` answers, and for a session verified
+    with a method's device, whether that device still verifies it, from the same
+    query: ``is_verified()`` then costs nothing more.
+
+    Only for Django's ``ModelBackend`` (or a subclass that keeps its
+    ``get_user``); anything else is Django's own ``get_user``.
+    """
+    found = state.session_login(request)
+    persistent_id = state.verified_device_id(request)
+    reference = _device_reference(persistent_id) if persistent_id else None
+    if found is None or reference is None:
+        return auth.get_user(request)
+    user_id, backend_path = found
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return auth.get_user(request)
+    backend = auth.load_backend(backend_path)
+    if not isinstance(backend, ModelBackend) or type(backend).get_user is not ModelBackend.get_user:
+        return auth.get_user(request)
+    # ModelBackend.get_user(), with the device's verdict annotated on the user.
+    user = _user_with_device.first(reference[0], user_id, reference[1])
+    if user is not None and not backend.user_can_authenticate(user):
+        user = None
+    # Then django.contrib.auth.get_user()'s check of the session against the password.
+    if user is not None and not state.session_hash_verifies(request, user):
+        user = None
+    return user or AnonymousUser()
+
+
+def _djangos_lazy_user(user: Any) -> SimpleLazyObject | None:
+    """``user`` if it is still the lazy user of Django's ``AuthenticationMiddleware``,
+    not loaded yet (it loads ``request._cached_user`` when that is set)."""
+    if not isinstance(user, SimpleLazyObject) or user._wrapped is not empty:
+        return None
+    setup = user.__dict__.get("_setupfunc")
+    if getattr(setup, "__module__", None) != "django.contrib.auth.middleware":
+        return None
+    return user
+
+
+def _loaded(request: HttpRequest, user: Any) -> Any:
+    """The user behind ``user``: Django's lazy user is loaded by :func:`_load_user`."""
+    if _djangos_lazy_user(user) is not None and not hasattr(request, "_cached_user"):
+        request._cached_user = _load_user(request)
+    return _unwrap(user)
 
 
 def _with_is_verified(request: HttpRequest, user: Any) -> Any:
@@ -120,11 +215,7 @@ def _names_nobody(request: HttpRequest) -> bool:
     user = getattr(request, "user", None)
     if not isinstance(user, LazyOTPUser) or user._wrapped is not empty:
         return False
-    inner = user.__dict__["_user"]
-    if not isinstance(inner, SimpleLazyObject) or inner._wrapped is not empty:
-        return False
-    setup = inner.__dict__.get("_setupfunc")
-    if getattr(setup, "__module__", None) != "django.contrib.auth.middleware":
+    if _djangos_lazy_user(user.__dict__["_user"]) is None:
         return False
     return state.has_no_session(request)
 
@@ -142,7 +233,7 @@ class LazyOTPUser(SimpleLazyObject):
     """``request.user`` whose ``otp_device`` is read from the database on first use."""
 
     def __init__(self, request: HttpRequest, user: Any) -> None:
-        super().__init__(lambda: _with_is_verified(request, _unwrap(user)))
+        super().__init__(lambda: _with_is_verified(request, _loaded(request, user)))
         self.__dict__["_request"] = request
         self.__dict__["_user"] = user
 

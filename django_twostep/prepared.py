@@ -24,6 +24,7 @@ from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
@@ -40,7 +41,9 @@ def _sentinel(kind: type, position: int, name: str) -> Any:
     if kind is datetime:
         return _EPOCH + timedelta(microseconds=position + 1)
     if kind is int:
-        return -(2**62) - position
+        # Positive and within 32 bits: inside the range of every integer column but
+        # the small ones, which the checks of lookups would otherwise refuse.
+        return 2_000_000_000 + position
     return f"\x00{name}-{position}\x00"
 
 
@@ -123,7 +126,10 @@ class Prepared(Generic[M]):
             sentinels = [
                 _sentinel(type(value), i, self.attribute) for i, value in enumerate(values)
             ]
-            plan = _Plan(self.build(shape, *sentinels), connection, sentinels)
+            try:
+                plan = _Plan(self.build(shape, *sentinels), connection, sentinels)
+            except EmptyResultSet as error:  # a value outside its column's range
+                raise ValueError("a prepared queryset's values must fit their columns") from error
             plans[key] = plan
         return alias, connection, plan
 

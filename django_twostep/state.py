@@ -26,10 +26,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from . import clock, crypto, debug
@@ -149,6 +152,35 @@ def verified_at(request: HttpRequest) -> datetime | None:
 
 
 # -- django-otp's verified device ---------------------------------------------------------
+
+
+def session_login(request: HttpRequest) -> tuple[Any, str] | None:
+    """The user id and authentication backend Django's ``login()`` left in the session,
+    or None (as ``django.contrib.auth.get_user`` reads them)."""
+    try:
+        user_id = get_user_model()._meta.pk.to_python(request.session[SESSION_KEY])
+        return user_id, request.session[BACKEND_SESSION_KEY]
+    except KeyError:
+        return None
+
+
+def session_hash_verifies(request: HttpRequest, user: Any) -> bool:
+    """Django's check that the session still belongs to ``user`` (``auth.get_user``):
+    the session's hash of the password under the current secret; under a fallback
+    secret, the session is re-keyed and kept; else the session is flushed."""
+    session_hash = request.session.get(HASH_SESSION_KEY)
+    current = user.get_session_auth_hash()
+    if session_hash and constant_time_compare(session_hash, current):
+        return True
+    if session_hash and any(
+        constant_time_compare(session_hash, fallback)
+        for fallback in user.get_session_auth_fallback_hash()
+    ):
+        request.session.cycle_key()
+        request.session[HASH_SESSION_KEY] = current
+        return True
+    request.session.flush()
+    return False
 
 
 def has_no_session(request: HttpRequest) -> bool:

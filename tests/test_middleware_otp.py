@@ -1,8 +1,11 @@
 """TwoStepMiddleware installs django-otp's ``otp_device`` and ``is_verified()``,
 reading the device only when something asks."""
 
+import io
+
 import pytest
 from asgiref.sync import async_to_sync
+from django.contrib.auth.backends import ModelBackend
 from django.db import connection
 from django.http import HttpResponse
 from django.test import AsyncClient, Client
@@ -19,7 +22,12 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls")]
 
 
 def device_queries(captured):
-    return [q["sql"] for q in captured.captured_queries if "django_twostep_totpdevice" in q["sql"]]
+    """Queries that read a device (not the user's query, which may ask about one)."""
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith('SELECT "django_twostep_totpdevice"')
+    ]
 
 
 @pytest.fixture
@@ -78,6 +86,95 @@ def test_a_user_set_by_another_middleware_is_still_judged(rf, django_user_model,
     request.resolver_match = resolve("/plain/")
     response = middleware.process_view(request, lambda request: None, (), {})
     assert response is not None and response.status_code == 302
+
+
+# -- is_verified() on the user's own query (SPEC 6) -----------------------------------------
+
+
+def asks(client) -> tuple[str, int]:
+    with CaptureQueriesContext(connection) as captured:
+        answer = client.get("/asks/").content.decode()
+    return answer, len(captured.captured_queries)
+
+
+def test_asking_costs_no_query_more_than_a_site_without_two_step_login(
+    verified_client, totp_user, django_user_model
+):
+    plain = Client()
+    plain.force_login(django_user_model.objects.create_user("pat", password="pw"))
+    assert asks(plain) == ("pat False", 2)  # the session and the user, as Django alone
+    assert asks(verified_client) == ("alice True", 2)
+
+
+@pytest.mark.parametrize("how", ["removed", "unconfirmed", "reset"])
+def test_the_answer_turns_at_once_when_the_device_goes(verified_client, totp_user, how):
+    from django.core.management import call_command
+
+    from django_twostep import clock
+    from django_twostep.flows.changes import remove_method
+
+    assert asks(verified_client)[0] == "alice True"
+    if how == "removed":
+        remove_method(totp_user, "totp", verified_at=clock.now())
+    elif how == "unconfirmed":
+        TOTPDevice.objects.filter(user=totp_user).update(confirmed=False)
+    else:
+        call_command("twostep_reset", "alice", stdout=io.StringIO())
+    assert asks(verified_client)[0] == "alice False"
+    assert DEVICE_ID_SESSION_KEY not in verified_client.session
+    assert verified_client.get("/otp-only/").status_code == 302
+
+
+def test_a_password_changed_elsewhere_still_logs_the_session_out(verified_client, totp_user):
+    totp_user.set_password("changed elsewhere")
+    totp_user.save()
+    assert asks(verified_client)[0] == " False"  # anonymous
+    assert "_auth_user_id" not in verified_client.session  # flushed, as Django does
+
+
+def test_a_session_of_a_rotated_secret_key_is_kept_and_rekeyed(
+    verified_client, totp_user, settings
+):
+    old_key = verified_client.cookies[settings.SESSION_COOKIE_NAME].value
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a new secret key " + "x" * 40
+    assert asks(verified_client)[0] == "alice True"
+    assert verified_client.cookies[settings.SESSION_COOKIE_NAME].value != old_key
+
+
+def test_an_inactive_user_or_an_unlisted_backend_is_anonymous(verified_client, totp_user, settings):
+    totp_user.is_active = False
+    totp_user.save()
+    assert asks(verified_client)[0] == " False"
+    totp_user.is_active = True
+    totp_user.save()
+    other = login_verified(Client(), totp_user)
+    assert asks(other)[0] == "alice True"
+    settings.AUTHENTICATION_BACKENDS = ["tests.test_middleware_otp.OwnBackend"]
+    assert asks(other)[0] == " False"
+
+
+class OwnBackend(ModelBackend):
+    """A backend that finds users its own way: Django's get_user() is used for it."""
+
+    def get_user(self, user_id):
+        return super().get_user(user_id)
+
+
+def test_a_backend_of_its_own_gets_djangos_get_user_and_the_device_read_apart(
+    client, totp_user, settings
+):
+    settings.AUTHENTICATION_BACKENDS = [
+        "tests.test_middleware_otp.OwnBackend",
+        "django.contrib.auth.backends.ModelBackend",
+    ]
+    log_in_on_two_pages(client, totp_user)
+    session = client.session
+    session["_auth_user_backend"] = "tests.test_middleware_otp.OwnBackend"
+    session.save()
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/asks/").content.decode() == "alice True"
+    assert len(device_queries(captured)) == 1
 
 
 def test_unverified_and_anonymous_sessions(client, totp_user):

@@ -34,6 +34,11 @@ def whoami(request: HttpRequest) -> HttpResponse:
     return HttpResponse(request.user.get_username())
 
 
+def asks(request: HttpRequest) -> HttpResponse:
+    """Asks only ``is_verified()`` (django-otp's question), as a site's page does."""
+    return HttpResponse(f"{request.user.get_username()} {request.user.is_verified()}")
+
+
 def verified(request: HttpRequest) -> HttpResponse:
     return HttpResponse(f"{request.user.is_verified()} {request.user.otp_device!r}")
 
@@ -68,6 +73,7 @@ urlpatterns = [
     path("sensitive/", SensitiveView.as_view(), name="sensitive"),
     path("plain/", plain),
     path("whoami/", whoami),
+    path("asks/", asks),
     path("verified/", verified),
     path("otp-only/", otp_only),
     path("averified/", averified),
