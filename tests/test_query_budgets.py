@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls")]
 
 COOKIE_SESSIONS = "django.contrib.sessions.backends.signed_cookies"
 PROTECTED = "/whoami/"  # login_required; asks nothing about the second factor
+ASKS = "/asks/"  # asks request.user.is_verified(), as django-otp's decorators do
 
 
 def complete_login(user) -> dict[str, list[str]]:
@@ -50,6 +51,8 @@ def complete_login(user) -> dict[str, list[str]]:
     code = current_code(user)  # read before the step: the helper queries the device
     step("POST page 2", lambda: page2(client, code), goes_to=PROTECTED)
     step("GET protected", lambda: client.get(PROTECTED))
+    step("GET asks", lambda: client.get(ASKS))
+    assert client.get(ASKS).content.decode() == f"{user.username} True"
     return found
 
 
@@ -67,6 +70,9 @@ COOKIE_SESSION_COUNTS = {
     "GET page 2": 0,  # drawn from the session alone
     "POST page 2": 5,  # see test_page2_post_budget
     "GET protected": 1,  # the user; the device is not read until someone asks
+    # The user, whose query also tells whether the session's device still verifies
+    # it: as many as the same page costs on a site without two-step login.
+    "GET asks": 1,
 }
 
 
@@ -74,7 +80,7 @@ def test_complete_login_with_cookie_sessions_within_ten_queries(totp_user, setti
     settings.SESSION_ENGINE = COOKIE_SESSIONS
     found = complete_login(totp_user)
     assert counts(found) == COOKIE_SESSION_COUNTS, found
-    assert sum(counts(found).values()) <= 10
+    assert sum(counts(found).values()) - counts(found)["GET asks"] <= 10
     assert len(found["POST page 2"]) <= 6
 
 
@@ -89,6 +95,7 @@ def test_complete_login_with_database_sessions(totp_user):
         "GET page 2": 1,
         "POST page 2": 11,
         "GET protected": 2,
+        "GET asks": 2,
     }, found
     without_sessions = {
         label: [sql for sql in queries if '"django_session"' not in sql]
