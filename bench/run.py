@@ -241,10 +241,14 @@ class Pool:
         return first
 
     def take_fresh(self, wanted: int) -> tuple[int, int]:
-        """(first, limit): at least ``wanted`` consecutive users unused in this step."""
-        wanted = min(wanted, self.size)
+        """(first, limit): at least ``wanted`` consecutive users unused in this step.
+
+        Without steps, any ``wanted`` users from the cursor on: the pool wraps, a
+        user logging in more than once.
+        """
         if not self.steps:
-            return self.cursor, self.size
+            return self.cursor, max(wanted, self.size)
+        wanted = min(wanted, self.size)
         for _ in range(3):
             now_step = int(time.time() // PERIOD)
             limit = 0
