@@ -181,12 +181,22 @@ def _load_user(request: HttpRequest) -> Any:
     return user or AnonymousUser()
 
 
+def _lazy_state(lazy: Any, kind: type) -> dict[str, Any] | None:
+    """The attributes of ``lazy`` if it is exactly a ``kind`` not loaded yet. Read past
+    LazyObject's ``__getattribute__`` (this runs on every request)."""
+    if type(lazy) is not kind:
+        return None
+    attributes = object.__getattribute__(lazy, "__dict__")
+    return attributes if attributes.get("_wrapped") is empty else None
+
+
 def _djangos_lazy_user(user: Any) -> SimpleLazyObject | None:
     """``user`` if it is still the lazy user of Django's ``AuthenticationMiddleware``,
     not loaded yet (it loads ``request._cached_user`` when that is set)."""
-    if not isinstance(user, SimpleLazyObject) or user._wrapped is not empty:
+    attributes = _lazy_state(user, SimpleLazyObject)
+    if attributes is None:
         return None
-    setup = user.__dict__.get("_setupfunc")
+    setup = attributes.get("_setupfunc")
     if getattr(setup, "__module__", None) != "django.contrib.auth.middleware":
         return None
     return user
@@ -212,10 +222,8 @@ def _names_nobody(request: HttpRequest) -> bool:
     still the lazy user of Django's ``AuthenticationMiddleware``, and the request
     has no session (so Django's ``get_user()`` would answer ``AnonymousUser``). A
     user set any other way, or a session, is loaded and asked."""
-    user = getattr(request, "user", None)
-    if not isinstance(user, LazyOTPUser) or user._wrapped is not empty:
-        return False
-    if _djangos_lazy_user(user.__dict__["_user"]) is None:
+    attributes = _lazy_state(getattr(request, "user", None), LazyOTPUser)
+    if attributes is None or _djangos_lazy_user(attributes["_user"]) is None:
         return False
     return state.has_no_session(request)
 
@@ -233,9 +241,14 @@ class LazyOTPUser(SimpleLazyObject):
     """``request.user`` whose ``otp_device`` is read from the database on first use."""
 
     def __init__(self, request: HttpRequest, user: Any) -> None:
-        super().__init__(lambda: _with_is_verified(request, _loaded(request, user)))
-        self.__dict__["_request"] = request
-        self.__dict__["_user"] = user
+        # What SimpleLazyObject.__init__ sets, written at once: one of these is made
+        # for every request, logged in or not.
+        attributes = object.__getattribute__(self, "__dict__")
+        attributes.update(_setupfunc=self._load, _wrapped=empty, _request=request, _user=user)
+
+    def _load(self) -> Any:
+        request = self.__dict__["_request"]
+        return _with_is_verified(request, _loaded(request, self.__dict__["_user"]))
 
     def __getattr__(self, name: str) -> Any:
         if name == "otp_device":
@@ -295,11 +308,12 @@ class TwoStepMiddleware:
         view_kwargs: dict[str, object],
     ) -> HttpResponse | None:
         match = request.resolver_match
-        app_names = set(match.app_names) if match is not None else set()
-        if app_names & self.exempt_app_names:
-            return None
-        if self.protect_admin and match is not None and self.admin_app_name in app_names:
-            return self.guard_admin(request, match)
+        app_names = match.app_names if match is not None else ()
+        if app_names:  # most of a site's URLs have none: nothing to compare
+            if not self.exempt_app_names.isdisjoint(app_names):
+                return None
+            if self.protect_admin and self.admin_app_name in app_names:
+                return self.guard_admin(request, match)
         if _names_nobody(request):
             return None  # an anonymous visit: nothing to enforce, nothing loaded
         user = request.user
