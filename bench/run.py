@@ -819,8 +819,9 @@ def scale_at(results: Results, ours: Contender, args: argparse.Namespace) -> Non
 def write_report(results: Results, path: Path) -> None:
     from report import render  # bench/report.py
 
-    notes = BENCH / "notes.md"
-    if notes.exists() and results.mode == "full" and results.database == "sqlite":
+    # Hand-written analysis of the last full run of each database (bench/README.md).
+    notes = BENCH / ("notes.md" if results.database == "sqlite" else "notes-postgres.md")
+    if notes.exists() and results.mode == "full":
         results.notes = notes.read_text()
 
     path.write_text(render(results))
