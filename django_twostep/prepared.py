@@ -20,6 +20,7 @@ says why this is worth having, and where it is used.
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -83,7 +84,12 @@ class _Plan:
         self.start, self.end = selected[0], selected[-1] + 1
         self.model_fields = [column[0].target.attname for column in select[self.start : self.end]]
         self.annotations = dict(compiler.annotation_col_map or {})
-        self.populators = get_related_populators(klass_info, select, connection.alias)
+        # Django 6.1's fetch modes: the queryset's, passed where Django passes it.
+        fetch_mode = getattr(queryset, "_fetch_mode", None)
+        self.from_db_options = {} if fetch_mode is None else {"fetch_mode": fetch_mode}
+        self.track_peers = bool(getattr(fetch_mode, "track_peers", False))
+        extra = () if fetch_mode is None else (fetch_mode,)
+        self.populators = get_related_populators(klass_info, select, connection.alias, *extra)
 
 
 class Prepared(Generic[M]):
@@ -167,7 +173,11 @@ class Prepared(Generic[M]):
         if not rows:
             return None
         row = rows[0]
-        instance = self._model().from_db(alias, plan.model_fields, row[plan.start : plan.end])
+        instance = self._model().from_db(
+            alias, plan.model_fields, row[plan.start : plan.end], **plan.from_db_options
+        )
+        if plan.track_peers:
+            instance._state.peers = [weakref.ref(instance)]
         for populator in plan.populators:
             populator.populate(row, instance)
         for name, position in plan.annotations.items():
