@@ -78,7 +78,7 @@ def _session_device(request: HttpRequest, user: Any) -> Device | None:
     if not user.is_authenticated:
         return None
     persistent_id = state.verified_device_id(request)
-    if vars(user).get(_VERIFIED) is False:
+    if _verdict(request, user) is False:
         device = None  # the query that loaded the user found it gone: no need to look
     else:
         device = Device.from_persistent_id(persistent_id) if persistent_id else None
@@ -104,7 +104,7 @@ class _IsVerified:
         self.user = user
 
     def __call__(self) -> bool:
-        known = vars(self.user).get(_VERIFIED)
+        known = _verdict(self.request, self.user)
         if known is True and "otp_device" not in vars(self.user):
             return True
         return _otp_device(self.request, self.user) is not None
@@ -124,9 +124,19 @@ class _Verdict:
 
 # -- the user and the session's device in one query ----------------------------------------
 
-# Set on a user that _load_user() read: whether the session's device (the one
-# django_otp.login() recorded) is still the user's and confirmed.
+# The annotation of _load_user()'s query: whether the session's device (the one
+# django_otp.login() recorded) is still the user's and confirmed. Kept on the
+# request, with the user object it was read for, never on the user: a backend may
+# hand the same user object to another request, and a user may be pickled.
 _VERIFIED = "_twostep_session_device_verifies"
+# Integers a database column can hold: larger ones in a session find nothing.
+_BIGINT = range(-(2**63), 2**63)
+
+
+def _verdict(request: HttpRequest, user: Any) -> bool | None:
+    """What _load_user() read of this request's device for ``user``, or None."""
+    found = request.__dict__.get(_VERIFIED)
+    return found[1] if found is not None and found[0] is user else None
 
 
 def _device_reference(persistent_id: str) -> tuple[type[Device], int] | None:
@@ -138,12 +148,15 @@ def _device_reference(persistent_id: str) -> tuple[type[Device], int] | None:
         key = int(pk)
     except (ValueError, LookupError):
         return None
-    if not any(model is method.device_model for method in all_methods()):
+    if key not in _BIGINT or not any(model is method.device_model for method in all_methods()):
         return None
     return model, key
 
 
-def _user_query(device_model: type[Device], user_id: Any, device_pk: int) -> QuerySet[Any]:
+def _user_query(
+    shape: tuple[type[Device], type[Any]], user_id: Any, device_pk: int
+) -> QuerySet[Any]:
+    device_model, _user_model = shape
     verifies = device_model.objects.filter(pk=device_pk, user_id=OuterRef("pk"), confirmed=True)
     users = get_user_model()._default_manager.annotate(**{_VERIFIED: Exists(verifies)})
     return users.filter(pk=user_id)[:1]
@@ -168,15 +181,23 @@ def _load_user(request: HttpRequest) -> Any:
     user_id, backend_path = found
     if backend_path not in settings.AUTHENTICATION_BACKENDS:
         return auth.get_user(request)
+    if isinstance(user_id, int) and user_id not in _BIGINT:
+        return auth.get_user(request)  # no such user; as Django says it
     backend = auth.load_backend(backend_path)
     if not isinstance(backend, ModelBackend) or type(backend).get_user is not ModelBackend.get_user:
         return auth.get_user(request)
     # ModelBackend.get_user(), with the device's verdict annotated on the user.
-    user = _user_with_device.first(reference[0], user_id, reference[1])
-    if user is not None and not backend.user_can_authenticate(user):
-        user = None
+    user = _user_with_device.first((reference[0], get_user_model()), user_id, reference[1])
+    if user is not None:
+        request.__dict__[_VERIFIED] = (user, vars(user).pop(_VERIFIED))
+        if not backend.user_can_authenticate(user):
+            user = None
     # Then django.contrib.auth.get_user()'s check of the session against the password.
-    if user is not None and not state.session_hash_verifies(request, user):
+    if (
+        user is not None
+        and hasattr(user, "get_session_auth_hash")
+        and not state.session_hash_verifies(request, user)
+    ):
         user = None
     return user or AnonymousUser()
 
@@ -213,6 +234,7 @@ def _with_is_verified(request: HttpRequest, user: Any) -> Any:
     """Give ``user`` this request's ``is_verified()``, forgetting any device an earlier
     request left on the same object (an authentication backend may reuse users)."""
     vars(user).pop("otp_device", None)
+    vars(user).pop(_VERIFIED, None)
     user.is_verified = _IsVerified(request, user)
     return user
 
@@ -224,6 +246,8 @@ def _names_nobody(request: HttpRequest) -> bool:
     user set any other way, or a session, is loaded and asked."""
     attributes = _lazy_state(getattr(request, "user", None), LazyOTPUser)
     if attributes is None or _djangos_lazy_user(attributes["_user"]) is None:
+        return False
+    if hasattr(request, "_cached_user"):  # what Django's lazy user will answer
         return False
     return state.has_no_session(request)
 

@@ -106,11 +106,16 @@ class Prepared(Generic[M]):
         self,
         model: type[M] | Callable[[], type[Model]],
         build: Callable[..., QuerySet[Any]],
+        *,
+        for_write: bool = False,
     ) -> None:
         # The model the database router is asked about (and, for first(), the
-        # instances' class); a callable when it depends on settings.
+        # instances' class); a callable when it depends on settings. ``for_write``:
+        # the router's database for writing, as the ORM picks for
+        # select_for_update() querysets.
         self.model = model
         self.build = build
+        self.for_write = for_write
         self.attribute = f"_twostep_prepared_{next(_names)}"
 
     def _model(self) -> type[Model]:
@@ -123,7 +128,8 @@ class Prepared(Generic[M]):
         return all(type(value) in (str, int, datetime) for value in values)
 
     def _plan(self, shape: Hashable, values: Sequence[Any]) -> tuple[str, Any, _Plan]:
-        alias = router.db_for_read(self._model())
+        model = self._model()
+        alias = router.db_for_write(model) if self.for_write else router.db_for_read(model)
         connection = connections[alias]
         plans = connection.__dict__.setdefault(self.attribute, {})
         key = (shape, tuple(type(value) for value in values))

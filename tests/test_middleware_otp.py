@@ -2,10 +2,12 @@
 reading the device only when something asks."""
 
 import io
+import pickle
 
 import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.db import connection
 from django.http import HttpResponse
 from django.test import AsyncClient, Client
@@ -79,7 +81,7 @@ def test_a_user_set_by_another_middleware_is_still_judged(rf, django_user_model,
     user another middleware put on the request is loaded and the policy applies."""
     settings.TWOSTEP_REQUIRED = "staff"
     request = rf.get("/plain/")
-    request.session = Client().session  # no session key, as a header-authenticated API has
+    request.session = no_session(settings)  # as a header-authenticated API has
     request.user = django_user_model.objects.create_user("sam", password="pw", is_staff=True)
     middleware = TwoStepMiddleware(lambda request: HttpResponse("plain"))
     middleware.install_otp_accessors(request)
@@ -89,6 +91,13 @@ def test_a_user_set_by_another_middleware_is_still_judged(rf, django_user_model,
 
 
 # -- is_verified() on the user's own query (SPEC 6) -----------------------------------------
+
+
+def no_session(settings):
+    """The session of a request that came without a session cookie."""
+    from importlib import import_module
+
+    return import_module(settings.SESSION_ENGINE).SessionStore()
 
 
 def asks(client) -> tuple[str, int]:
@@ -175,6 +184,52 @@ def test_a_backend_of_its_own_gets_djangos_get_user_and_the_device_read_apart(
     with CaptureQueriesContext(connection) as captured:
         assert client.get("/asks/").content.decode() == "alice True"
     assert len(device_queries(captured)) == 1
+
+
+def test_a_verdict_read_for_one_request_is_not_reused_by_another(verified_client, totp_user, rf):
+    """A backend may hand the user object of a verified request to another request
+    (a cache): the verdict read with it stays with its request."""
+    verified = rf.get("/")
+    verified.session = verified_client.session
+    AuthenticationMiddleware(lambda request: None).process_request(verified)
+    TwoStepMiddleware.install_otp_accessors(verified)
+    assert verified.user.is_verified() is True
+    reused = verified.user._wrapped
+
+    other = rf.get("/")
+    other.session = Client().session  # a password-only session: never verified
+    other.user = reused
+    TwoStepMiddleware.install_otp_accessors(other)
+    assert other.user.is_verified() is False
+    assert (
+        pickle.loads(pickle.dumps(reused)).__dict__.get("_twostep_session_device_verifies") is None
+    )
+
+
+def test_a_device_id_too_large_for_any_column_is_no_device(verified_client, totp_user):
+    session = verified_client.session
+    session[DEVICE_ID_SESSION_KEY] = "django_twostep.TOTPDevice/" + "9" * 30
+    session.save()
+    assert asks(verified_client)[0] == "alice False"
+
+
+def test_a_user_another_middleware_left_for_djangos_lazy_user_is_judged(
+    rf, django_user_model, settings
+):
+    """Django's lazy user answers request._cached_user when it is set (some
+    authentication middleware set it): then it is somebody, and the policy applies."""
+    settings.TWOSTEP_REQUIRED = "staff"
+    request = rf.get("/plain/")
+    request.session = no_session(settings)  # a header-authenticated request
+    request._cached_user = django_user_model.objects.create_user(
+        "sam", password="pw", is_staff=True
+    )
+    AuthenticationMiddleware(lambda request: None).process_request(request)
+    middleware = TwoStepMiddleware(lambda request: HttpResponse("plain"))
+    middleware.install_otp_accessors(request)
+    request.resolver_match = resolve("/plain/")
+    response = middleware.process_view(request, lambda request: None, (), {})
+    assert response is not None and response.status_code == 302
 
 
 def test_unverified_and_anonymous_sessions(client, totp_user):

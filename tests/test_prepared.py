@@ -279,3 +279,40 @@ def test_an_update_of_several_tables_is_refused(db):
     )
     with pytest.raises(ValueError, match="one table"):
         update.run(None, "erin")
+
+
+class RecordingRouter:
+    """Answers nothing (the default database), remembers what it was asked."""
+
+    asked: list[tuple[str, str]] = []
+
+    def db_for_read(self, model, **hints):
+        self.asked.append(("read", model.__name__))
+
+    def db_for_write(self, model, **hints):
+        self.asked.append(("write", model.__name__))
+
+
+@pytest.mark.django_db
+def test_the_locking_query_goes_where_the_orm_sends_locking_queries(
+    totp_user, twostep_clock, settings
+):
+    """select_for_update() querysets go to the router's database for writing (a
+    replica must never take the back-off row's lock)."""
+    from django.db import transaction
+
+    from django_twostep import crypto, flows
+    from django_twostep.flows import login
+
+    pending = flows.begin_login(totp_user)
+    digest = crypto.digest(pending.id, purpose=login.CHALLENGE_PURPOSE)
+    settings.DATABASE_ROUTERS = ["tests.test_prepared.RecordingRouter"]
+    RecordingRouter.asked.clear()
+    with transaction.atomic():
+        list(login._lock_query("totp", [digest], clock.now()))
+    orm = [ask for ask in RecordingRouter.asked if ask[1] == "UserThrottle"]
+    RecordingRouter.asked.clear()
+    with transaction.atomic():
+        login._lock_rows.first("totp", digest, clock.now())
+    prepared = [ask for ask in RecordingRouter.asked if ask[1] == "UserThrottle"]
+    assert orm == prepared == [("write", "UserThrottle")]

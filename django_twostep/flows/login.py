@@ -271,7 +271,7 @@ def _lock_query(
 
 # Built once per connection and preloaded method (prepared.py): the query of every
 # second step, page 2's and the API's.
-_lock_rows = Prepared(UserThrottle, _lock_query)
+_lock_rows = Prepared(UserThrottle, _lock_query, for_write=True)
 
 
 def _claim_query(_shape: None, pk: int, now: datetime) -> tuple[QuerySet[Challenge], dict]:
