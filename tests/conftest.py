@@ -2,6 +2,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from tests import optional
+
 pytest_plugins = ["django_twostep.testing"]
 
 
@@ -16,10 +18,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: "browser" in item.keywords)  # stable: order kept otherwise
     if connection.vendor == "postgresql":
         return
-    skip = pytest.mark.skip(reason="needs PostgreSQL: DATABASE_URL=postgres://... (CI runs it)")
+    reason = f"{optional.POSTGRESQL_ONLY}: DATABASE_URL=postgres://... (CI runs it)"
+    skip = pytest.mark.skip(reason=reason)
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        optional.note_skip(report.longrepr[2].removeprefix("Skipped: "))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The session's last line: what was skipped for want of which system part, and
+    how to install it (tests/optional.py)."""
+    line = optional.summary()
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if line and reporter is not None:
+        reporter.write_line(line, yellow=True)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from django_twostep import flows
 from django_twostep.errors import FlowError
 from django_twostep.models import Challenge, SecurityEvent, UserThrottle
 from django_twostep.testing import TEST_PASSWORD, current_code
+from tests import optional
 
 from .pages import error_codes, page1, page2, url
 
@@ -47,10 +48,8 @@ def database_held() -> Iterator[None]:
             other.execute("ROLLBACK")
             other.close()
         return
-    import psycopg
-
     params = connection.get_connection_params()
-    other = psycopg.connect(**params, autocommit=False)
+    other = optional.psycopg().connect(**params, autocommit=False)
     other.execute(f"LOCK TABLE {', '.join(TABLES)} IN EXCLUSIVE MODE")
     with connection.cursor() as cursor:
         cursor.execute("SET lock_timeout = '200ms'")

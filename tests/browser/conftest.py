@@ -10,20 +10,19 @@ with those environment variables (the example site reads ``TWOSTEP_*``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
+from tests import optional
 
 from .browsing import Visitor, launch, missing_requirements, new_context
 from .livesite import LiveSite, SiteFactory
 
 
 def requirement_missing(what: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true and the browser tests cannot run: {what} missing")
-    pytest.skip(f"browser tests need {what}")
+    optional.missing("Chromium", f"the browser tests need {what}")
 
 
 @pytest.fixture(scope="session")

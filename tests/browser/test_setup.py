@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from tests.optional import decode_qr
 
 from .browsing import Authenticator, Visitor
 
@@ -76,18 +76,6 @@ def test_a_new_user_sets_up_an_app_saves_recovery_codes_and_logs_in_on_two_pages
     assert visitor.path == "/"
     assert page.locator("[data-verified]").get_attribute("data-verified") == "yes"
     assert "demo" in page.locator("#who").inner_text()
-
-
-def decode_qr(png: bytes) -> list[str]:
-    try:
-        from PIL import Image
-        from pyzbar.pyzbar import ZBarSymbol, decode
-    except ImportError as exc:  # libzbar0 is a system library (.ci/run installs it)
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true and zbar is missing: {exc}")
-        pytest.skip(f"zbar not available ({exc}); install Debian's libzbar0")
-    image = Image.open(io.BytesIO(png))
-    return [symbol.data.decode() for symbol in decode(image, symbols=[ZBarSymbol.QRCODE])]
 
 
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])

@@ -1,24 +1,18 @@
 """QR codes decode (with zbar, a real decoder) to the exact otpauth URI."""
 
 import base64
-import io
 
 import pytest
 
 from django_twostep import qr
 from django_twostep.methods.totp import flows as totp_flows
+from tests.optional import decode_qr
 
 pytestmark = pytest.mark.django_db
 
 
 def decode_png(png: bytes) -> list[str]:
-    try:
-        from pyzbar.pyzbar import decode
-    except ImportError as exc:  # pyzbar is installed; libzbar0 (a system library) may not be
-        pytest.skip(f"zbar not available ({exc}); install Debian's libzbar0 (.ci/run does)")
-    from PIL import Image
-
-    return [symbol.data.decode() for symbol in decode(Image.open(io.BytesIO(png)))]
+    return decode_qr(png)
 
 
 def test_api_png_decodes_to_the_exact_uri(django_user_model, twostep_clock):
