@@ -55,6 +55,30 @@ def _adapt(connection: Any, value: Any) -> Any:
     return value
 
 
+def _slots(connection: Any, params: list[Any], sentinels: Sequence[Any]) -> list[list[int]]:
+    """Where each sentinel went among a compiled statement's parameters."""
+    slots = []
+    for sentinel in sentinels:
+        adapted = _adapt(connection, sentinel)
+        found = [i for i, param in enumerate(params) if param == adapted]
+        if not found:
+            raise ValueError("a prepared statement must use each of its values as a parameter")
+        slots.append(found)
+    return slots
+
+
+def _bind(
+    connection: Any, template: list[Any], slots: list[list[int]], values: Sequence[Any]
+) -> list[Any]:
+    """The statement's parameters with ``values`` in their slots."""
+    params = list(template)
+    for places, value in zip(slots, values, strict=True):
+        adapted = _adapt(connection, value)
+        for i in places:
+            params[i] = adapted
+    return params
+
+
 class _Plan:
     """A compiled statement, where its parameters go, and how its rows become objects."""
 
@@ -63,13 +87,7 @@ class _Plan:
         sql, params = compiler.as_sql()
         self.sql = sql
         self.params = list(params)
-        self.slots = []
-        for sentinel in sentinels:
-            adapted = _adapt(connection, sentinel)
-            found = [i for i, param in enumerate(self.params) if param == adapted]
-            if not found:
-                raise ValueError("a prepared queryset must use each of its values as a parameter")
-            self.slots.append(found)
+        self.slots = _slots(connection, self.params, sentinels)
         self.for_update = bool(
             queryset.query.select_for_update and connection.features.has_select_for_update
         )
@@ -150,11 +168,7 @@ class Prepared(Generic[M]):
             raise transaction.TransactionManagementError(
                 "select_for_update cannot be used outside of a transaction."
             )
-        params = list(plan.params)
-        for slots, value in zip(plan.slots, values, strict=True):
-            adapted = _adapt(connection, value)
-            for i in slots:
-                params[i] = adapted
+        params = _bind(connection, plan.params, plan.slots, values)
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
             rows = cursor.fetchall()
@@ -219,14 +233,7 @@ class PreparedUpdate:
             raise ValueError("a prepared update must touch one table")
         sql, params = query.get_compiler(connection=connection).as_sql()
         params = list(params)
-        slots = []
-        for sentinel in sentinels:
-            adapted = _adapt(connection, sentinel)
-            found = [i for i, param in enumerate(params) if param == adapted]
-            if not found:
-                raise ValueError("a prepared update must use each of its values as a parameter")
-            slots.append(found)
-        return sql, params, slots
+        return sql, params, _slots(connection, params, sentinels)
 
     def run(self, shape: Hashable, *values: Any) -> int:
         """Run the update with ``values``; the number of rows it changed."""
@@ -241,11 +248,7 @@ class PreparedUpdate:
         if plan is None:
             plan = plans[key] = self._compile(shape, values, connection)
         sql, template, slots = plan
-        params = list(template)
-        for places, value in zip(slots, values, strict=True):
-            adapted = _adapt(connection, value)
-            for i in places:
-                params[i] = adapted
+        params = _bind(connection, template, slots, values)
         with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.rowcount
