@@ -9,15 +9,21 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo $$p && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
+# Two sets in one virtualenv: what the example site runs on (the package and its
+# "example" extra), and on top of it the test and development toolchain.
+RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
 
 .PHONY: install test demo lint format clean screenshots messages bench bench-smoke
 
-$(STAMP): pyproject.toml
+$(RUNTIME): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11, python3.12, python3.13)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[example]'
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[example,test,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -25,7 +31,7 @@ install: $(STAMP)
 test: $(STAMP)
 	scripts/test
 
-demo: $(STAMP)
+demo: $(RUNTIME)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py create_demo_user
 	@echo "Serving the example site on http://127.0.0.1:8000/ (Ctrl-C stops it)"
