@@ -3,6 +3,7 @@
 # make screenshots: the README's pictures of the pages, into docs/screenshots/
 # make messages: update the translation catalogs from the code and compile them (docs/i18n.md)
 # make bench: the benchmark against the peers (bench/README.md); make bench-smoke: a short one
+# make docs: the documentation site from docs/ (Sphinx + MyST), into docs/_build/html
 # Needs only Python 3.11+ and make.
 
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
@@ -13,8 +14,9 @@ BIN := $(VENV)/bin
 # "example" extra), and on top of it the test and development toolchain.
 RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
+DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: install test demo lint format clean screenshots messages bench bench-smoke
+.PHONY: install test demo lint format clean screenshots messages bench bench-smoke docs
 
 $(RUNTIME): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11, python3.12, python3.13)"; exit 1; }
@@ -57,6 +59,17 @@ bench:
 bench-smoke:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
 	$(PYTHON) bench/run.py --smoke $(BENCH_ARGS)
+
+# The docs extra, on top of the development install (a stamp of its own).
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+# -W --keep-going: every warning fails the build, all of them listed; -n: every
+# cross-reference must resolve; -E: every page is read again, so a warning is
+# never hidden by a cached page.
+docs: $(DOCS_STAMP)
+	$(BIN)/sphinx-build -W --keep-going -n -E -b html docs docs/_build/html
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -39,6 +39,9 @@ class Setting(Generic[T]):
 
 
 class TwoStepSettings:
+    """Every setting as an attribute, read live: ``twostep_settings.ISSUER`` is
+    ``TWOSTEP_ISSUER`` or its default. The settings page's table is made from them."""
+
     ISSUER: Setting[str] = Setting(
         "Django", "Issuer name shown in authenticator apps and in the otpauth URI."
     )
@@ -130,3 +133,4 @@ class TwoStepSettings:
 
 
 twostep_settings = TwoStepSettings()
+"""The one instance to read settings through."""

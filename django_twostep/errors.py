@@ -21,6 +21,7 @@ class ErrorSpec:
     detail: str | Promise
 
 
+#: Every error code with its HTTP status, title and detail (docs/api.md, "Error catalogue").
 CATALOGUE: dict[str, ErrorSpec] = {
     "invalid_credentials": ErrorSpec(
         401, _("Invalid credentials"), _("The username or password is not correct.")

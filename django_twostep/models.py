@@ -3,7 +3,7 @@
 Devices subclass django-otp's :class:`~django_otp.models.Device`, so
 ``django_otp.login``, ``user.is_verified()``, ``devices_for_user`` and the rest
 of the django-otp ecosystem see them. Secrets are stored encrypted
-(:mod:`django_twostep.crypto`); recovery codes only as keyed digests.
+(``django_twostep.crypto``); recovery codes only as keyed digests.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def set_token_verifier(verifier: TokenVerifier | None) -> None:
     :mod:`django_twostep.flows`. The flows import these models, so the models
     must never import the flows (the layering contracts in ``pyproject.toml``
     check it): the check is handed down instead.
-    :meth:`~django_twostep.apps.TwoStepConfig.ready` registers
+    ``TwoStepConfig.ready()`` (``django_twostep.apps``) registers
     :func:`django_twostep.flows.codes.verify_device_code`. ``None`` unregisters.
     """
     global _token_verifier
@@ -187,6 +187,8 @@ class TOTPDevice(TimestampMixin, Device):
     # -- django-otp's Device contract ---------------------------------------
 
     def verify_is_allowed(self) -> tuple[bool, dict[str, Any] | None]:
+        """django-otp's question, answered with the user's back-off: ``(False, {"reason":
+        N_FAILED_ATTEMPTS, "retry_after": seconds})`` while it runs."""
         wait = UserThrottle.seconds_left_for(self.user_id)
         if wait:
             return False, {"reason": VerifyNotAllowed.N_FAILED_ATTEMPTS, "retry_after": wait}

@@ -27,11 +27,12 @@ from . import clock, flows, state
 from .methods.totp import flows as totp_flows
 from .models import TOTPDevice
 
+#: The password of the users the fixtures make.
 TEST_PASSWORD = "correct horse battery staple"
 
 
 class Clock:
-    """A frozen clock for :mod:`django_twostep.clock`; move it with :meth:`advance`."""
+    """A frozen clock for ``django_twostep.clock``; move it with :meth:`advance`."""
 
     def __init__(self, start: float | None = None) -> None:
         # Start at the beginning of a 30 s step so "one step later" is exact.
@@ -41,9 +42,11 @@ class Clock:
         return self.now
 
     def advance(self, seconds: float) -> None:
+        """Move the clock forward by ``seconds``."""
         self.now += seconds
 
     def set(self, timestamp: float) -> None:
+        """Set the clock to ``timestamp`` (seconds since the epoch)."""
         self.now = float(timestamp)
 
 

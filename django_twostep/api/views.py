@@ -2,8 +2,9 @@
 :mod:`django_twostep.flows`.
 
 :class:`TwoStepAPIView` is public (a site builds its own endpoints on it); the
-endpoints are in :mod:`.login` (logging in, tokens), :mod:`.step_up`
-(``mfa/...``), :mod:`.account` (a user's methods) and in each method's package
+endpoints are in ``django_twostep.api.login`` (logging in, tokens),
+``django_twostep.api.step_up`` (``mfa/...``), ``django_twostep.api.account`` (a
+user's methods) and in each method's package
 (``django_twostep.methods.totp.api``, ...).
 """
 

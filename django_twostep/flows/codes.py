@@ -29,7 +29,7 @@ from .events import Origin
 
 T = TypeVar("T")
 
-# Longest input looked at as a code; anything longer is refused unread.
+#: Longest input looked at as a code; anything longer is refused unread.
 MAX_CODE_LENGTH = 64
 _SEPARATORS = re.compile(r"[\s\-]+")
 
@@ -84,7 +84,7 @@ def checked(
     """Run one code comparison under the user's back-off.
 
     ``check`` returns a result for a right code and None for a wrong one; it
-    may raise a :class:`FlowError`, which rolls back everything it did. On a
+    may raise a :class:`~django_twostep.errors.FlowError`, which rolls back everything it did. On a
     wrong code, ``on_failure`` runs inside the same transaction (a challenge
     spends an attempt there); on a right one, ``on_success`` runs with the
     result, also inside it (recording the event in the same commit). Raises

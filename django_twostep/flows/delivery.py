@@ -21,8 +21,9 @@ def sending_method(user: AbstractBaseUser, name: str | None = None) -> Method:
     """The method that delivers ``user``'s codes: ``name``'s, or the first they have.
 
     ``method_not_available`` when it is not configured, sends no codes, or the
-    user has not set it up. With one candidate, its :meth:`send_code` finds
-    out (and refuses the same way), which spares a query.
+    user has not set it up. With one candidate, its
+    :meth:`~django_twostep.methods.base.Method.send_code` finds out (and refuses
+    the same way), which spares a query.
     """
     candidates = [m for m in sending_methods() if name is None or m.name == name]
     if len(candidates) == 1:

@@ -31,9 +31,9 @@ class Origin:
 
 NOWHERE = Origin()
 
-# Refusals folded into one row per user, event, method and minute.
+#: Refusals folded into one row per user, event, method and minute.
 FOLDED_EVENTS = frozenset({"throttled", "code_failed", "webauthn_counter_regressed"})
-# Changes to a user's methods: the activity list always shows the latest of them.
+#: Changes to a user's methods: the activity list always shows the latest of them.
 METHOD_CHANGES = ("enabled", "disabled", "recovery_codes_regenerated", "admin_reset")
 METHOD_CHANGES_SHOWN = 5
 
@@ -45,7 +45,7 @@ def record(
     method: str = "",
     origin: Origin | None = None,
 ) -> None:
-    """Record ``event`` (a key of :data:`django_twostep.signals.BY_EVENT`) for ``user``.
+    """Record ``event`` (a key of ``django_twostep.signals.BY_EVENT``) for ``user``.
 
     Log records carry the user's primary key, never a username, code or secret.
     """

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from ..flows.changes import Activation
     from ..flows.events import Origin
 
+#: How a method is passed: a typed code, or a ceremony run by the browser or client.
 Kind = Literal["code", "ceremony"]
 
 
@@ -54,7 +55,7 @@ class Site:
 
 # The parts of the shared pages a method fills in (see :meth:`Method.template`).
 TEMPLATE_PARTS = ("settings_card", "login_hint", "login_action", "verify_hint", "verify_action")
-# Where a delivered code is for: a set-up, a pending login, a step-up.
+#: Where a delivered code is for: a set-up, a pending login, a step-up.
 Purpose = Literal["setup", "login", "step_up"]
 
 
