@@ -349,7 +349,7 @@ def test_two_factor_query_budget(api, totp_user, django_assert_max_num_queries):
     data = {"two_factor_id": challenge["two_factor_id"], "code": current_code(totp_user)}
     # Raised from 8 and 5 when API logins began to send user_logged_in: Django's
     # update_last_login is one UPDATE, and its atomic block with the token's INSERT
-    # one SAVEPOINT/RELEASE pair (see test_api_login_signal.py).
+    # one SAVEPOINT/RELEASE pair (tests/api/test_login_signal.py).
     with django_assert_max_num_queries(10) as captured:
         assert_token_payload(post(api, TWO_FACTOR, data))
     work = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
