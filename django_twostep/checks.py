@@ -26,6 +26,7 @@ _POSITIVE_INTS = (
     "EMAIL_CODE_MAX_ATTEMPTS",
 )
 _NON_NEGATIVE_INTS = ("TOTP_TOLERANCE", "STEP_UP_GRACE", "REMEMBER_DAYS", "EMAIL_RESEND_INTERVAL")
+_BOOLEANS = ("API_SEND_USER_LOGGED_IN",)
 
 
 @register(Tags.security, Tags.compatibility)
@@ -126,6 +127,9 @@ def check_settings(app_configs: Iterable[AppConfig] | None = None, **kwargs: Any
                 id="django_twostep.E006",
             )
         )
+    for name in _BOOLEANS:
+        if not isinstance(getattr(twostep_settings, name), bool):
+            errors.append(Error(f"TWOSTEP_{name} must be True or False.", id="django_twostep.E006"))
     errors.extend(_check_required())
     errors.extend(_check_methods())
     return errors

@@ -80,6 +80,11 @@ class TwoStepSettings:
     API_CHALLENGE_STATUS: Setting[int] = Setting(
         401, "HTTP status of the API's two_factor_required answer (242 works too)."
     )
+    API_SEND_USER_LOGGED_IN: Setting[bool] = Setting(
+        True,
+        "Send django.contrib.auth's user_logged_in (which updates last_login) when an "
+        "API login issues tokens; False sends nothing.",
+    )
     ACCESS_TOKEN_TTL: Setting[int] = Setting(3600, "Seconds an API access token lives.")
     REFRESH_TOKEN_TTL: Setting[int] = Setting(14 * 24 * 3600, "Seconds an API refresh token lives.")
     EMAIL_CODE_TTL: Setting[int] = Setting(600, "Seconds an e-mailed code stays valid.")

@@ -86,6 +86,14 @@ def test_bad_numbers(settings, name, value):
     assert twostep_errors() == ["django_twostep.E006"]
 
 
+@pytest.mark.parametrize("value", ["False", 0, None])
+def test_api_send_user_logged_in_must_be_a_bool(settings, value):
+    settings.TWOSTEP_API_SEND_USER_LOGGED_IN = value
+    assert twostep_errors() == ["django_twostep.E006"]
+    settings.TWOSTEP_API_SEND_USER_LOGGED_IN = False
+    assert twostep_errors() == []
+
+
 @pytest.mark.parametrize("value", ["everyone", "no.such.module.callable", 3])
 def test_bad_required_policy(settings, value):
     settings.TWOSTEP_REQUIRED = value

@@ -54,7 +54,7 @@ class LoginView(TwoStepAPIView):
             step = flows.login_in_one_request(user, code, origin=self.origin())
         if step.pending is not None:
             return self.challenge_response(step.pending)
-        return self.token_response(tokens.login_tokens(user, fresh=step.fresh))
+        return self.login_response(user, fresh=step.fresh)
 
     def challenge_response(self, pending: flows.PendingLogin) -> Response:
         """``two_factor_required``: an error envelope, or with a 2xx status (FusionAuth's
@@ -95,7 +95,7 @@ class TwoFactorLoginView(TwoStepAPIView):
             site=self.site(),
             origin=self.origin(),
         )
-        return self.token_response(tokens.login_tokens(result.user, fresh=True))
+        return self.login_response(result.user, fresh=True)
 
 
 class TwoFactorSendView(TwoStepAPIView):

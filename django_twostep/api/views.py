@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -120,6 +121,15 @@ class TwoStepAPIView(APIView):
 
     def token_response(self, issued: tokens.IssuedTokens) -> Response:
         return Response(issued.payload(), status=200)
+
+    def login_response(self, user: AbstractBaseUser, *, fresh: bool) -> Response:
+        """The token payload of a login completed by this request, announced as
+        Django's ``user_logged_in`` (:func:`~django_twostep.flows.tokens.complete_api_login`).
+
+        ``fresh``: the login proved a second factor just now (the token is verified).
+        """
+        issued = tokens.complete_api_login(user, fresh=fresh, request=self.request._request)
+        return self.token_response(issued)
 
     def require_code(self, code: str | None) -> str:
         """``code`` (from the body or a header), or the ``validation_error`` of a missing one."""

@@ -18,6 +18,9 @@ Rules (each is tested in ``tests/api/``):
 - ``verified_at`` is set by a login that passed a second factor, by
   activating the user's first method with the token, and by a good
   ``X-MFA-Code``.
+- A login's pair is issued by :func:`complete_api_login`, which also sends
+  Django's ``user_logged_in`` (so ``last_login`` moves) in the same
+  transaction; a refresh is not a login and sends nothing.
 - Recovery codes made by an activation through a token are kept on its row,
   encrypted, until the next ``GET users/{username}/recovery-codes`` with that
   token shows them, once (:func:`keep_unseen_recovery_codes`).
@@ -31,9 +34,10 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
 
 from .. import clock, crypto
@@ -47,6 +51,9 @@ from .codes import Verification, verify_second_factor
 from .events import Origin
 from .passwords import password_fingerprints
 from .policy import StepUp, step_up_status
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
 
 logger = logging.getLogger("django_twostep.tokens")
 
@@ -126,6 +133,41 @@ def login_tokens(user: AbstractBaseUser, *, fresh: bool) -> IssuedTokens:
     """The pair for a completed API login: verified now when it proved a second
     factor just now (``fresh``), unverified otherwise (a user with no method)."""
     return issue_tokens(user, verified_at=clock.now() if fresh else None)
+
+
+def complete_api_login(
+    user: AbstractBaseUser, *, fresh: bool, request: HttpRequest | None
+) -> IssuedTokens:
+    """Log ``user`` in through the API: their new pair (:func:`login_tokens`), and
+    ``django.contrib.auth.signals.user_logged_in`` as Django's ``login()`` sends it.
+
+    Every API path that ends a login calls this once: ``auth/login`` for a user
+    without a method or with a code, ``auth/two-factor`` and
+    ``auth/passkey/complete``. A refresh is not a login and does not.
+
+    The signal has ``sender=user.__class__``, ``user`` and ``request``, the
+    Django ``HttpRequest`` of the API call (not DRF's wrapper), passed through
+    to the receivers and not read here. That request is not logged in
+    (``request.user`` stays anonymous: the tokens are for the next requests)
+    and may have no session. Django's own ``update_last_login`` receiver then
+    sets ``last_login``. ``TWOSTEP_API_SEND_USER_LOGGED_IN = False`` sends
+    nothing.
+
+    The signal is sent inside the transaction that creates the tokens, as
+    ``login()`` sends it before the response exists: what the receivers write
+    (``last_login``, a site's own rows) commits with the login, and a receiver
+    that raises rolls the tokens back, so the client gets an error and no
+    login, never a 500 with a pair in the database. (Receivers that must act
+    only once the login is committed, such as sending a mail, wrap their work
+    in ``transaction.on_commit``.) The second factor it followed stays spent,
+    as on the pages: the client starts the login again.
+    """
+    if not twostep_settings.API_SEND_USER_LOGGED_IN:
+        return login_tokens(user, fresh=fresh)
+    with transaction.atomic():
+        issued = login_tokens(user, fresh=fresh)
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
+    return issued
 
 
 def _user_still_valid(token: ApiToken) -> bool:

@@ -15,7 +15,6 @@ from rest_framework.response import Response
 from ...api import schema
 from ...api.serializers import PasskeyCompleteSerializer, RegistrationSerializer, RenameSerializer
 from ...api.views import AccountView, TwoStepAPIView
-from ...flows import tokens
 from ...http import site_from_request
 from ...models import WebAuthnCredential
 from . import flows
@@ -126,4 +125,4 @@ class PasskeyCompleteView(WebAuthnMixin, TwoStepAPIView):
         result = flows.complete_passkey_login(
             data["passkey_id"], data["credential"], self.relying_party(), origin=self.origin()
         )
-        return self.token_response(tokens.login_tokens(result.user, fresh=True))
+        return self.login_response(result.user, fresh=True)
