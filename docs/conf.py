@@ -70,7 +70,9 @@ nitpick_ignore_regex = [(r"py:.*", _NO_INVENTORY)]
 if not intersphinx_mapping:
     nitpick_ignore_regex.append((r"py:.*", _INVENTORY))
     # Names from `if TYPE_CHECKING:` imports, which autodoc sees unqualified.
-    nitpick_ignore = [("py:class", name) for name in ("AbstractBaseUser", "Device", "Promise")]
+    nitpick_ignore = [
+        ("py:class", name) for name in ("AbstractBaseUser", "Device", "HttpRequest", "Promise")
+    ]
 # Type variables of generic signatures: not API of their own.
 nitpick_ignore_regex += [
     (r"py:(class|obj)", r"(django_twostep\.(conf|flows\.codes)\.)?T"),
