@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -13,6 +14,7 @@ from .flows.maintenance import reset_two_factor
 from .http import origin_from_request
 from .methods import all_methods
 from .models import SecurityEvent, TrustedBrowser, UserThrottle
+from .views.account import method_label
 
 try:
     _methods = all_methods()
@@ -34,11 +36,16 @@ class UserThrottleAdmin(admin.ModelAdmin):
 class SecurityEventAdmin(admin.ModelAdmin):
     """Read-only: the record of what happened is not edited."""
 
-    list_display = ["created_at", "user", "event", "method", "count", "ip"]
+    list_display = ["created_at", "user", "event", "how", "count", "ip"]
     list_filter = ["event", "method"]
     search_fields = ["user__username", "ip"]
     date_hierarchy = "created_at"
     list_select_related = ["user"]
+
+    @admin.display(description=SecurityEvent._meta.get_field("method").verbose_name)
+    def how(self, event: SecurityEvent) -> str | Promise | None:
+        """The method by its label, as the user's activity list names it."""
+        return method_label(event.method) if event.method else None
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -92,8 +92,10 @@ class FlowError(Exception):
     """A business-rule refusal with a stable code from :data:`CATALOGUE`.
 
     ``retry_after`` is set (whole seconds) for ``too_many_attempts``,
-    ``resend_too_soon`` and ``temporarily_unavailable``. The
-    message never contains user input, so it is safe to log and to show.
+    ``resend_too_soon`` and ``temporarily_unavailable``. ``reason`` tells refusals
+    of one code apart where the person can act on the difference (``invalid_code``
+    with ``"code_used"``: a right code typed a second time; its ``detail`` says
+    so). The message never contains user input, so it is safe to log and to show.
     """
 
     def __init__(
@@ -105,9 +107,11 @@ class FlowError(Exception):
         retry_after: int | None = None,
         parameter: str | None = None,
         meta: dict[str, object] | None = None,
+        reason: str | None = None,
     ) -> None:
         spec = CATALOGUE[code]
         self.code = code
+        self.reason = reason
         self.status = status or spec.status
         self.title = spec.title
         self.detail = detail or spec.detail

@@ -199,6 +199,14 @@ class CodeForm(forms.Form):
         raise NotImplementedError
 
     @property
+    def chosen_method(self) -> str | None:
+        """The method the person said they were using: the backup's (recovery codes)
+        on the recovery field, else None (the code's shape tells). It names the
+        method of a wrong code in the activity list; any code is accepted either way."""
+        backup = backup_method()
+        return backup.name if self.recovery and backup is not None else None
+
+    @property
     def retry_after(self) -> int | None:
         """Seconds to wait when the user is throttled, else None."""
         error = self.flow_error
@@ -283,7 +291,9 @@ class LoginCodeForm(CeremonyCodeForm):
             del self.fields["remember"]
 
     def verify(self, code: str) -> flows.LoginResult:
-        return flows.verify_login_code(self.challenge_id, code, origin=self.origin)
+        return flows.verify_login_code(
+            self.challenge_id, code, chosen=self.chosen_method, origin=self.origin
+        )
 
     def verify_ceremony(self, method: Method, response: Any) -> flows.LoginResult:
         return flows.verify_login_code(
@@ -301,7 +311,9 @@ class StepUpForm(CeremonyCodeForm):
 
     def verify(self, code: str) -> flows.Verification:
         assert self.user is not None
-        return flows.verify_second_factor(self.user, code, origin=self.origin)
+        return flows.verify_second_factor(
+            self.user, code, chosen=self.chosen_method, origin=self.origin
+        )
 
     def verify_ceremony(self, method: Method, response: Any) -> flows.Verification:
         assert self.user is not None

@@ -78,7 +78,40 @@ def _consume_step_query(
     return model.objects.filter(pk=pk, last_t__lt=counter), changes
 
 
-class TOTPDevice(TimestampMixin, Device):
+class DeviceFields(models.Model):
+    """django-otp's device fields, as they were, with names and help the admin can
+    translate (the app's own fields have them too).
+
+    Listed before django-otp's classes in a device's bases: the first abstract
+    base that declares a field gives it. (Linters that do not see ``__str__``
+    through ``Device`` are told so where it is inherited.)
+    """
+
+    name = models.CharField(
+        _("name"), max_length=64, help_text=_("The human-readable name of this device.")
+    )
+    confirmed = models.BooleanField(
+        _("confirmed"), default=True, help_text=_("Is this device ready for use?")
+    )
+    created_at = models.DateTimeField(
+        _("created"),
+        null=True,
+        blank=True,
+        auto_now_add=True,
+        help_text=_("The date and time when this device was initially created in the system."),
+    )
+    last_used_at = models.DateTimeField(
+        _("last used"),
+        null=True,
+        blank=True,
+        help_text=_("The most recent date and time this device was used."),
+    )
+
+    class Meta:
+        abstract = True
+
+
+class TOTPDevice(DeviceFields, TimestampMixin, Device):  # noqa: DJ008 (Device has __str__)
     """An authenticator app (RFC 6238 TOTP).
 
     ``confirmed`` is False while the device is pending (secret shown, first
@@ -94,15 +127,18 @@ class TOTPDevice(TimestampMixin, Device):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="twostep_totp_devices",
+        verbose_name=_("user"),
         help_text=_("The user that this device belongs to."),
     )
-    encrypted_key = models.TextField(help_text=_("The secret, encrypted (never shown here)."))
-    step = models.PositiveSmallIntegerField(default=30)
-    t0 = models.BigIntegerField(default=0)
-    digits = models.PositiveSmallIntegerField(default=6)
-    tolerance = models.PositiveSmallIntegerField(default=1)
-    drift = models.SmallIntegerField(default=0)
-    last_t = models.BigIntegerField(default=-1)
+    encrypted_key = models.TextField(
+        _("secret (encrypted)"), help_text=_("The secret, encrypted (never shown here).")
+    )
+    step = models.PositiveSmallIntegerField(_("period (seconds)"), default=30)
+    t0 = models.BigIntegerField(_("start of the first time step (Unix time)"), default=0)
+    digits = models.PositiveSmallIntegerField(_("digits"), default=6)
+    tolerance = models.PositiveSmallIntegerField(_("tolerance (time steps)"), default=1)
+    drift = models.SmallIntegerField(_("clock drift (time steps)"), default=0)
+    last_t = models.BigIntegerField(_("last time step used"), default=-1)
 
     class Meta(Device.Meta):
         verbose_name = _("TOTP device")
@@ -153,16 +189,35 @@ class TOTPDevice(TimestampMixin, Device):
         steps at or before ``last_t`` are never matched. This reads only;
         :meth:`consume_step` is what makes a step used.
         """
-        if len(code) != self.digits or not code.isascii() or not code.isdigit():
-            return None
-        tolerance = self.tolerance if tolerance is None else tolerance
-        centre = self.current_step(at) + self.drift
-        for offset in sorted(range(-tolerance, tolerance + 1), key=abs):
-            counter = centre + offset
-            usable = counter > self.last_t and counter >= 0
-            if usable and hmac.compare_digest(self.code_at_step(counter), code):
+        for counter in self._steps_near(code, at, tolerance):
+            if counter > self.last_t and hmac.compare_digest(self.code_at_step(counter), code):
                 return counter
         return None
+
+    def used_step(
+        self, code: str, *, at: float | None = None, tolerance: int | None = None
+    ) -> int | None:
+        """The used time step ``code`` belongs to, or None: a code typed again.
+
+        The steps :meth:`match` would try that are no longer usable (at or
+        before ``last_t``: the step was accepted, or a later one was) are
+        compared. Only a code the app really showed for one of them answers;
+        a wrong code is None here too. This reads only.
+        """
+        for counter in self._steps_near(code, at, tolerance):
+            if counter <= self.last_t and hmac.compare_digest(self.code_at_step(counter), code):
+                return counter
+        return None
+
+    def _steps_near(self, code: str, at: float | None, tolerance: int | None) -> list[int]:
+        """The time steps a code typed at ``at`` may belong to, nearest first (none
+        for a code of the wrong shape)."""
+        if len(code) != self.digits or not code.isascii() or not code.isdigit():
+            return []
+        tolerance = self.tolerance if tolerance is None else tolerance
+        centre = self.current_step(at) + self.drift
+        steps = (centre + offset for offset in sorted(range(-tolerance, tolerance + 1), key=abs))
+        return [counter for counter in steps if counter >= 0]
 
     def consume_step(self, counter: int, *, confirm: bool = False, at: float | None = None) -> bool:
         """Mark ``counter`` used; False if this or a later step was used already.
@@ -199,7 +254,7 @@ class TOTPDevice(TimestampMixin, Device):
         return _verify_token(self, token)
 
 
-class EmailDevice(TimestampMixin, Device):
+class EmailDevice(DeviceFields, TimestampMixin, Device):  # noqa: DJ008 (Device has __str__)
     """Codes e-mailed to the user's address.
 
     ``confirmed`` once the address proved itself with a first code. At most
@@ -213,12 +268,13 @@ class EmailDevice(TimestampMixin, Device):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="twostep_email_devices",
+        verbose_name=_("user"),
         help_text=_("The user that this device belongs to."),
     )
-    email = models.EmailField()
-    code_digest = models.CharField(max_length=64, blank=True)
-    code_expires_at = models.DateTimeField(null=True, blank=True)
-    code_attempts_left = models.PositiveSmallIntegerField(default=0)
+    email = models.EmailField(_("e-mail address"))
+    code_digest = models.CharField(_("code (digest)"), max_length=64, blank=True)
+    code_expires_at = models.DateTimeField(_("code expires"), null=True, blank=True)
+    code_attempts_left = models.PositiveSmallIntegerField(_("tries left for the code"), default=0)
 
     class Meta(Device.Meta):
         verbose_name = _("e-mail device")
@@ -264,7 +320,7 @@ class EmailDevice(TimestampMixin, Device):
         return _verify_token(self, token)
 
 
-class WebAuthnCredential(TimestampMixin, Device):
+class WebAuthnCredential(DeviceFields, TimestampMixin, Device):  # noqa: DJ008 (Device has __str__)
     """A security key, platform authenticator or passkey (WebAuthn), one row each.
 
     Holds only public material: the credential id, the COSE public key, the
@@ -278,18 +334,21 @@ class WebAuthnCredential(TimestampMixin, Device):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="twostep_webauthn_credentials",
+        verbose_name=_("user"),
         help_text=_("The user that this device belongs to."),
     )
     # base64url without padding, as the browser and the JSON API carry it.
-    credential_id = models.CharField(max_length=1400, unique=True)
-    public_key = models.BinaryField(help_text=_("The COSE public key (public material)."))
-    sign_count = models.PositiveBigIntegerField(default=0)
-    transports = models.JSONField(default=list, blank=True)
-    aaguid = models.CharField(max_length=36, blank=True)
+    credential_id = models.CharField(_("credential ID"), max_length=1400, unique=True)
+    public_key = models.BinaryField(
+        _("public key"), help_text=_("The COSE public key (public material).")
+    )
+    sign_count = models.PositiveBigIntegerField(_("signature counter"), default=0)
+    transports = models.JSONField(_("transports"), default=list, blank=True)
+    aaguid = models.CharField(_("authenticator model (AAGUID)"), max_length=36, blank=True)
     # A discoverable credential (a passkey) logs in without a username.
-    discoverable = models.BooleanField(default=False)
-    backup_eligible = models.BooleanField(default=False)
-    backed_up = models.BooleanField(default=False)
+    discoverable = models.BooleanField(_("passkey (discoverable)"), default=False)
+    backup_eligible = models.BooleanField(_("can be backed up"), default=False)
+    backed_up = models.BooleanField(_("backed up"), default=False)
 
     class Meta(Device.Meta):
         verbose_name = _("security key")
@@ -310,23 +369,31 @@ class WebAuthnChallenge(models.Model):
     client names the ceremony by (``passkey_id``), when it has one.
     """
 
-    digest = models.CharField(max_length=64, unique=True)
-    handle_digest = models.CharField(max_length=64, blank=True, db_index=True)
-    purpose = models.CharField(max_length=20)
+    digest = models.CharField(_("challenge (digest)"), max_length=64, unique=True)
+    handle_digest = models.CharField(
+        _("ceremony ID (digest)"), max_length=64, blank=True, db_index=True
+    )
+    purpose = models.CharField(_("purpose"), max_length=20)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="twostep_webauthn_challenges",
+        verbose_name=_("user"),
     )
     challenge = models.ForeignKey(
-        "Challenge", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "Challenge",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("pending login"),
     )
-    user_verification = models.CharField(max_length=12)
-    created_at = models.DateTimeField()
-    expires_at = models.DateTimeField(db_index=True)
-    consumed_at = models.DateTimeField(null=True, blank=True)
+    user_verification = models.CharField(_("user verification"), max_length=12)
+    created_at = models.DateTimeField(_("created"))
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+    consumed_at = models.DateTimeField(_("used"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("security key challenge")
@@ -340,9 +407,12 @@ class EmailSend(models.Model):
     """One e-mailed code, for the per-user sending limits (pruned after a day)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="twostep_email_sends"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="twostep_email_sends",
+        verbose_name=_("user"),
     )
-    sent_at = models.DateTimeField()
+    sent_at = models.DateTimeField(_("sent"))
 
     class Meta:
         verbose_name = _("e-mailed code")
@@ -353,7 +423,7 @@ class EmailSend(models.Model):
         return f"{self.user_id} {self.sent_at:%Y-%m-%d %H:%M:%S}"
 
 
-class RecoveryCodeDevice(TimestampMixin, Device):
+class RecoveryCodeDevice(DeviceFields, TimestampMixin, Device):  # noqa: DJ008 (Device has __str__)
     """A user's set of single-use recovery codes, as one django-otp device.
 
     Being a :class:`~django_otp.models.Device` lets a login completed with a
@@ -365,6 +435,7 @@ class RecoveryCodeDevice(TimestampMixin, Device):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="twostep_recovery_code_devices",
+        verbose_name=_("user"),
         help_text=_("The user that this device belongs to."),
     )
 
@@ -394,10 +465,15 @@ class RecoveryCodeDevice(TimestampMixin, Device):
 class RecoveryCode(models.Model):
     """One single-use recovery code, stored only as a keyed digest."""
 
-    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
-    digest = models.CharField(max_length=64)
-    created_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
+    device = models.ForeignKey(
+        RecoveryCodeDevice,
+        on_delete=models.CASCADE,
+        related_name="codes",
+        verbose_name=_("recovery code set"),
+    )
+    digest = models.CharField(_("code (digest)"), max_length=64)
+    created_at = models.DateTimeField(_("created"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("recovery code")
@@ -424,9 +500,10 @@ class UserThrottle(models.Model):
         on_delete=models.CASCADE,
         primary_key=True,
         related_name="twostep_throttle",
+        verbose_name=_("user"),
     )
-    failures = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(_("wrong codes in a row"), default=0)
+    locked_until = models.DateTimeField(_("next code checked from"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("back-off record")
@@ -472,15 +549,18 @@ class Challenge(models.Model):
     set-up changes (flows delete the user's challenges then).
     """
 
-    digest = models.CharField(max_length=64, unique=True)
+    digest = models.CharField(_("ID (digest)"), max_length=64, unique=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="twostep_challenges"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="twostep_challenges",
+        verbose_name=_("user"),
     )
-    password_digest = models.CharField(max_length=64)
-    created_at = models.DateTimeField()
-    expires_at = models.DateTimeField(db_index=True)
-    attempts_left = models.PositiveSmallIntegerField()
-    consumed_at = models.DateTimeField(null=True, blank=True)
+    password_digest = models.CharField(_("password fingerprint"), max_length=64)
+    created_at = models.DateTimeField(_("created"))
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+    attempts_left = models.PositiveSmallIntegerField(_("attempts left"))
+    consumed_at = models.DateTimeField(_("used"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("pending login")
@@ -498,15 +578,18 @@ class TrustedBrowser(models.Model):
     disabling two-factor) and dies with a password change.
     """
 
-    digest = models.CharField(max_length=64, unique=True)
+    digest = models.CharField(_("token (digest)"), max_length=64, unique=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="twostep_trusted_browsers"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="twostep_trusted_browsers",
+        verbose_name=_("user"),
     )
-    password_digest = models.CharField(max_length=64)
-    user_agent = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    password_digest = models.CharField(_("password fingerprint"), max_length=64)
+    user_agent = models.CharField(_("browser (user agent)"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"))
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("trusted browser")
@@ -529,21 +612,26 @@ class ApiToken(models.Model):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="twostep_api_tokens"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="twostep_api_tokens",
+        verbose_name=_("user"),
     )
-    family = models.UUIDField(db_index=True)
-    access_digest = models.CharField(max_length=64, unique=True)
-    refresh_digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField()
-    access_expires_at = models.DateTimeField()
-    refresh_expires_at = models.DateTimeField(db_index=True)
-    verified_at = models.DateTimeField(null=True, blank=True)
-    rotated_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    password_digest = models.CharField(max_length=64, default="")
+    family = models.UUIDField(_("family"), db_index=True)
+    access_digest = models.CharField(_("access token (digest)"), max_length=64, unique=True)
+    refresh_digest = models.CharField(_("refresh token (digest)"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"))
+    access_expires_at = models.DateTimeField(_("access token expires"))
+    refresh_expires_at = models.DateTimeField(_("refresh token expires"), db_index=True)
+    verified_at = models.DateTimeField(_("second step passed"), null=True, blank=True)
+    rotated_at = models.DateTimeField(_("refreshed"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    password_digest = models.CharField(_("password fingerprint"), max_length=64, default="")
     # Recovery codes made by an activation through this token, encrypted, until
     # the next ``GET users/{username}/recovery-codes`` shows them (once).
-    unseen_recovery_codes = models.TextField(blank=True, default="")
+    unseen_recovery_codes = models.TextField(
+        _("recovery codes not shown yet (encrypted)"), blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("API token")
@@ -565,14 +653,15 @@ class SecurityEvent(models.Model):
         null=True,
         blank=True,
         related_name="twostep_security_events",
+        verbose_name=_("user"),
     )
-    event = models.CharField(max_length=40)
-    method = models.CharField(max_length=20, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(db_index=True)
+    event = models.CharField(_("event"), max_length=40)
+    method = models.CharField(_("method"), max_length=20, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser (user agent)"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), db_index=True)
     # Repeated refusals (throttled, wrong codes) within one minute share a row.
-    count = models.PositiveIntegerField(default=1)
+    count = models.PositiveIntegerField(_("times in that minute"), default=1)
 
     class Meta:
         verbose_name = _("security event")

@@ -24,6 +24,7 @@ from html.parser import HTMLParser
 
 import pyotp
 import pytest
+from django.apps import apps
 from django.core import mail
 from django.test import Client, RequestFactory, override_settings
 from django.utils import translation
@@ -50,8 +51,24 @@ pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
 
+
+def field_texts() -> set[str]:
+    """The verbose name and help text of every field of the package's models (the
+    admin's column headers and form labels), in English."""
+    with translation.override(None):
+        return {
+            str(text)
+            for model in apps.get_app_config("django_twostep").get_models()
+            for field in model._meta.concrete_fields
+            if not field.auto_created
+            for text in (field.verbose_name, field.help_text)
+            if text
+        }
+
+
 # msgids that no page, e-mail or API answer shows: they appear in the admin only.
 ADMIN_ONLY = {
+    *field_texts(),
     "The COSE public key (public material).",
     "security keys",
     "security key challenge",
@@ -251,6 +268,14 @@ class Walk:
         other = self.client()
         self.page1(other, alice)
         other.post("/accounts/login/code/", {"code": recovery_codes[0]})
+        # The code of a login a moment ago, typed again in another browser.
+        used = current_code(alice)
+        first, again = self.client(), self.client()
+        self.page1(first, alice)
+        first.post("/accounts/login/code/", {"code": used})
+        self.page1(again, alice)
+        replayed = again.post("/accounts/login/code/", {"code": used})
+        self.see("page 2: a code used already", replayed)
 
     def alice_manages(self, alice) -> Client:
         """Settings with everything on, step-up, disable, recovery codes."""
@@ -492,7 +517,10 @@ class Walk:
         self.see("api: no token", client.get(API + "/users/me/otp"), 401)
         self.see("api: bad refresh token", post("/auth/token/refresh", {"refresh_token": "x"}), 400)
 
-        tokens = post("/auth/login", {**credentials, "code": current_code(bob)}).json()
+        used = current_code(bob)
+        tokens = post("/auth/login", {**credentials, "code": used}).json()
+        again = post("/auth/login", {**credentials, "code": used})
+        self.see("api: a code used already", again, 400)
         auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens['access_token']}"}
         self.see("api: already on", post("/users/me/otp", {}, **auth), 409)
         self.see("api: someone else", client.get(API + "/users/somebody/otp", **auth), 403)

@@ -80,6 +80,7 @@ def remove_method(
     name: str,
     *,
     code: object = None,
+    chosen: str | None = None,
     verified_at: datetime | None = None,
     origin: Origin | None = None,
 ) -> None:
@@ -90,11 +91,12 @@ def remove_method(
     grace (``verified_at``; else ``mfa_code_missing``). ``not_enrolled`` when
     there is nothing of that method to remove; the backup method (recovery
     codes) is not removed on its own. When no method remains, the recovery
-    codes and trusted browsers go too.
+    codes and trusted browsers go too. ``chosen``: see
+    :func:`~.codes.verify_second_factor`.
     """
     method = removable_method(user, name)
     if code is not None:
-        verify_second_factor(user, code, origin=origin)
+        verify_second_factor(user, code, chosen=chosen, origin=origin)
     else:
         authorize_method_change(user, verified_at)
     with transaction.atomic():

@@ -17,17 +17,37 @@ from typing import TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import OperationalError, transaction
+from django.utils.functional import Promise
 from django_otp.models import Device
 
 from .. import clock
 from ..conf import twostep_settings
 from ..errors import FlowError, Throttled, busy, database_busy
+from ..methods.base import CodeAlreadyUsed
 from ..methods.registry import code_methods, get_method, method_of_device
 from ..models import UserThrottle
 from . import events
 from .events import Origin
+from .methods import active_methods
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refused code, with what is known of it; :func:`checked` counts it as any
+    wrong code.
+
+    ``method``: the method the code was checked against (recorded with the
+    ``code_failed`` event; empty when unknown). ``reason`` and ``detail``: why,
+    when the person can act on it (``"code_used"``: a right code typed a second
+    time), and what they read instead of the catalogue's detail.
+    """
+
+    method: str = ""
+    reason: str = ""
+    detail: str | Promise | None = None
+
 
 #: Longest input looked at as a code; anything longer is refused unread.
 MAX_CODE_LENGTH = 64
@@ -72,7 +92,7 @@ def lock_user(user: AbstractBaseUser) -> UserThrottle:
 
 def checked(
     user: AbstractBaseUser | None,
-    check: Callable[[], T | None],
+    check: Callable[[], T | Refusal | None],
     *,
     lock: Callable[[], UserThrottle] | None = None,
     on_failure: Callable[[], None] | None = None,
@@ -83,8 +103,10 @@ def checked(
 ) -> T:
     """Run one code comparison under the user's back-off.
 
-    ``check`` returns a result for a right code and None for a wrong one; it
-    may raise a :class:`~django_twostep.errors.FlowError`, which rolls back everything it did. On a
+    ``check`` returns a result for a right code and None (or a :class:`Refusal`,
+    which names the method tried and may say why) for a wrong one; it may raise
+    a :class:`~django_twostep.errors.FlowError`, which rolls back everything it
+    did. On a
     wrong code, ``on_failure`` runs inside the same transaction (a challenge
     spends an attempt there); on a right one, ``on_success`` runs with the
     result, also inside it (recording the event in the same commit). Raises
@@ -98,7 +120,9 @@ def checked(
     A busy database (SQLite's lock, a serialization failure) raises
     ``temporarily_unavailable`` after everything rolled back: no code spent,
     nothing counted, no event. ``refusal``: the error of a wrong answer
-    (``invalid_credential`` for a security key's assertion).
+    (``invalid_credential`` for a security key's assertion). ``method``: the
+    method recorded with a wrong answer's event, when ``check``'s
+    :class:`Refusal` names none.
     """
     throttle = None
     try:
@@ -109,11 +133,13 @@ def checked(
             if wait:
                 raise Throttled(wait)
             result = check()
-            if result is None:
+            wrong = result if isinstance(result, Refusal) else None
+            if result is None or wrong is not None:
                 throttle.record_failure(twostep_settings.THROTTLE_FACTOR, now)
                 if on_failure is not None:
                     on_failure()
-                events.record("code_failed", throttle.user, method=method, origin=origin)
+                tried = (wrong.method if wrong is not None else "") or method
+                events.record("code_failed", throttle.user, method=tried, origin=origin)
             else:
                 throttle.record_success()
                 if on_success is not None:
@@ -125,8 +151,14 @@ def checked(
         if database_busy(error):
             raise busy() from None
         raise
-    if result is None:
-        raise FlowError(refusal, parameter="code" if refusal == "invalid_code" else "credential")
+    if result is None or isinstance(result, Refusal):
+        why = result if isinstance(result, Refusal) else Refusal()
+        raise FlowError(
+            refusal,
+            parameter="code" if refusal == "invalid_code" else "credential",
+            detail=why.detail,
+            reason=why.reason or None,
+        )
     return result
 
 
@@ -152,26 +184,75 @@ def match_code(
     methods: set[str] | None = None,
     *,
     devices: Mapping[str, Iterable[Device]] | None = None,
-) -> Verification | None:
+    chosen: str | None = None,
+) -> Verification | Refusal:
     """Use up ``code`` (normalised) if it is right for one of the user's methods.
 
     The code methods of ``TWOSTEP_METHODS`` are tried in their order (by
     default: TOTP, then the live e-mailed code, whose wrong try is spent, then
     any shape a recovery code can have). Must run inside :func:`checked`;
-    returns None for a wrong code. ``methods`` narrows the names tried;
+    returns a :class:`Refusal` for a wrong code (``code_used`` when a method
+    found it right but used already). ``methods`` narrows the names tried;
     ``devices``: a method's active devices by name, when the caller has just
-    read them.
+    read them. ``chosen``: the method the person said they were using (the
+    page's "Use a recovery code"); it narrows nothing, and names the method of
+    a wrong code that fits its shape.
     """
+    tried: list[str] = []
+    used: tuple[str, CodeAlreadyUsed] | None = None
     for method in code_methods():
         if methods is not None and method.name not in methods:
             continue
         if not method.accepts(code):
             continue
+        tried.append(method.name)
         preloaded = devices.get(method.name) if devices else None
-        device = method.match(user, code, devices=preloaded)
+        try:
+            device = method.match(user, code, devices=preloaded)
+        except CodeAlreadyUsed as already:
+            used = used or (method.name, already)
+            continue
         if device is not None:
             return Verification(method.name, device)
-    return None
+    if used is not None:
+        return Refusal(used[0], reason="code_used", detail=used[1].detail)
+    return Refusal(refused_method(user, tried, chosen=chosen, devices=devices))
+
+
+def refused_method(
+    user: AbstractBaseUser,
+    tried: list[str],
+    *,
+    chosen: str | None = None,
+    devices: Mapping[str, Iterable[Device]] | None = None,
+) -> str:
+    """The method a wrong code was meant for, for its event (empty: unknown).
+
+    ``tried``: the methods whose shape the code fits, in order. The person's
+    choice when the code fits it (or fits none); else the only method tried;
+    else the first of them the user has (``devices`` answers for a method read
+    already; the others cost one query, on this refusal only), recovery codes last.
+    """
+    if chosen and (chosen in tried or not tried):
+        return chosen
+    if len(tried) <= 1:
+        return tried[0] if tried else ""
+    active: set[str] | None = None
+    backups = []
+    for name in tried:
+        method = get_method(name)
+        if method is None or method.backup:
+            backups.append(name)
+            continue
+        if devices is not None and name in devices:
+            if list(devices[name]):
+                return name
+            continue
+        if active is None:
+            active = set(active_methods(user))
+        if name in active:
+            return name
+    return backups[0] if backups else tried[0]
 
 
 def verify_second_factor(
@@ -179,18 +260,19 @@ def verify_second_factor(
     code: object,
     *,
     methods: set[str] | None = None,
+    chosen: str | None = None,
     origin: Origin | None = None,
 ) -> Verification:
     """Check a code of any of the user's methods (or only of ``methods``).
 
     A right code is used up (recorded as ``verified``, or
     ``recovery_code_used``); a wrong one counts for the back-off. Raises
-    ``invalid_code`` or ``too_many_attempts``.
+    ``invalid_code`` or ``too_many_attempts``. ``chosen``: see :func:`match_code`.
     """
     normalized = require_code(code)
     return checked(
         user,
-        lambda: match_code(user, normalized, methods),
+        lambda: match_code(user, normalized, methods, chosen=chosen),
         on_success=lambda verification: record_verification(user, verification, origin),
         origin=origin,
     )

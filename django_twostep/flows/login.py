@@ -30,6 +30,7 @@ from ..models import Challenge, UserThrottle
 from ..prepared import Prepared, PreparedUpdate
 from . import events
 from .codes import (
+    Refusal,
     Verification,
     checked,
     lock_user,
@@ -327,6 +328,7 @@ def verify_login_code(
     code: object = None,
     *,
     method: str | None = None,
+    chosen: str | None = None,
     response: Any = None,
     site: Site | None = None,
     origin: Origin | None = None,
@@ -337,7 +339,9 @@ def verify_login_code(
     considered. A wrong code spends one of the challenge's attempts and counts
     for the user's back-off; the last attempt burns the challenge, and the
     error then has ``meta["attempts_left"] == 0``. A right code uses up the
-    challenge, so it completes one login only.
+    challenge, so it completes one login only. ``chosen``: the method the person
+    said they were using (page 2's "Use a recovery code"), which narrows nothing
+    (see :func:`~.codes.match_code`).
     """
     challenge_id = _check_id(challenge_id)
     named = None
@@ -361,7 +365,7 @@ def verify_login_code(
             state["code"] = require_code(code)
         return state["throttle"]
 
-    def check() -> Verification | None:
+    def check() -> Verification | Refusal | None:
         # Claim the challenge for this attempt before any code is compared: one
         # conditional UPDATE spends an attempt and marks it used, and matches only
         # a live challenge. lock() found it live, but it read the challenge before
@@ -379,8 +383,11 @@ def verify_login_code(
             verification = Verification(named.name, device) if device is not None else None
         else:
             methods = {method} if method else None
-            verification = match_code(user, state["code"], methods, devices=state["devices"])
-        if verification is None:  # wrong: the attempt stays spent, the challenge usable
+            verification = match_code(
+                user, state["code"], methods, devices=state["devices"], chosen=method or chosen
+            )
+        if not isinstance(verification, Verification):
+            # Wrong: the attempt stays spent, the challenge usable.
             Challenge.objects.filter(pk=state["pk"]).update(consumed_at=None)
         return verification
 

@@ -380,6 +380,12 @@ def require_step_up(
     except FlowError as error:
         if error.code != "invalid_code":
             raise
-        raise FlowError("mfa_code_invalid", parameter="X-MFA-Code") from None
+        # A code typed a second time keeps saying so (its detail); others the catalogue's.
+        raise FlowError(
+            "mfa_code_invalid",
+            parameter="X-MFA-Code",
+            reason=error.reason,
+            detail=error.detail if error.reason else None,
+        ) from None
     mark_verified(token)
     return verification

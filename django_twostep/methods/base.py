@@ -53,6 +53,23 @@ class Site:
     origin: str
 
 
+class CodeAlreadyUsed(Exception):
+    """Raised by :meth:`Method.match`, instead of returning None, for a code that was
+    right for one of the user's devices and is used up (an authenticator app's time
+    step accepted already).
+
+    It is refused and counted exactly as a wrong code (back-off, the pending
+    login's attempts, a ``code_failed`` event); only what the person reads
+    differs: ``detail``, which says the code was used and what to do instead
+    (wait for the next one). Raise it only for a code equal to one the device
+    accepted, never for a wrong one, so it tells nothing to someone guessing.
+    """
+
+    def __init__(self, detail: str | Promise) -> None:
+        super().__init__("code already used")
+        self.detail = detail
+
+
 # The parts of the shared pages a method fills in (see :meth:`Method.template`).
 TEMPLATE_PARTS = ("settings_card", "login_hint", "login_action", "verify_hint", "verify_action")
 #: Where a delivered code is for: a set-up, a pending login, a step-up.
@@ -146,6 +163,8 @@ class Method:
         is held, and a wrong code counts for the back-off there); it must spend
         the code atomically, so a code works once even when two requests race.
         ``devices``: the user's active devices, when the caller read them already.
+        A right code that was used already may raise :class:`CodeAlreadyUsed`
+        instead of returning None, to say so to the person.
         """
         raise NotImplementedError
 

@@ -16,8 +16,9 @@ from django_otp.models import Device
 from ...flows.changes import Activation
 from ...flows.events import Origin
 from ...models import TOTPDevice
-from ..base import Method
+from ..base import CodeAlreadyUsed, Method
 from . import flows
+from .flows import CODE_USED
 
 
 class TOTPMethod(Method):
@@ -26,6 +27,7 @@ class TOTPMethod(Method):
     name = "totp"
     label = _("authenticator app")
     device_model = TOTPDevice
+    digits_only = True
     preload_relation = "twostep_totp_devices"
     urls = "django_twostep.methods.totp.urls"
     admin_class = "django_twostep.methods.totp.admin.TOTPDeviceAdmin"
@@ -39,10 +41,15 @@ class TOTPMethod(Method):
     def match(
         self, user: AbstractBaseUser, code: str, *, devices: Iterable[Device] | None = None
     ) -> Device | None:
+        used = False
         for device in self.devices(user) if devices is None else devices:
             counter = device.match(code)
             if counter is not None and device.consume_step(counter):
                 return device
+            # A step already used, or used by another request a moment ago.
+            used = used or counter is not None or device.used_step(code) is not None
+        if used:
+            raise CodeAlreadyUsed(CODE_USED)
         return None
 
     def begin_setup(

@@ -10,17 +10,20 @@ from urllib.parse import quote, urlencode
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
 from ... import qr
 from ...conf import twostep_settings
 from ...errors import FlowError
 from ...flows.changes import Activation, method_activated, remove_method
-from ...flows.codes import checked, require_code
+from ...flows.codes import Refusal, checked, require_code
 from ...flows.events import Origin
 from ...flows.policy import authorize_method_change
 from ...models import TOTPDevice
 
 METHOD = "totp"
+# What a person who typed a code a second time reads (the code is refused all the same).
+CODE_USED = _("This code was already used. Wait for the next code from your authenticator app.")
 
 
 @dataclass(frozen=True)
@@ -120,22 +123,32 @@ def activate_totp(
         raise FlowError("already_enabled" if active else "not_enrolled")
     normalized = require_code(code)
 
-    def check() -> TOTPDevice | None:
+    def check() -> TOTPDevice | Refusal | None:
         counter = device.match(normalized)
         if counter is not None and device.consume_step(counter, confirm=True):
             return device
+        if counter is not None or device.used_step(normalized) is not None:
+            # Another request used this code first (activated with it, say).
+            return Refusal(METHOD, reason="code_used", detail=CODE_USED)
         return None
 
     checked(user, check, method=METHOD, origin=origin)
     return method_activated(user, device, METHOD, origin, first=first)
 
 
-def disable_totp(user: AbstractBaseUser, code: object, *, origin: Origin | None = None) -> None:
+def disable_totp(
+    user: AbstractBaseUser,
+    code: object,
+    *,
+    chosen: str | None = None,
+    origin: Origin | None = None,
+) -> None:
     """Remove the user's TOTP device after a current code of any active method
-    (TOTP or e-mail) or a recovery code: the code is the step-up.
+    (TOTP or e-mail) or a recovery code: the code is the step-up. ``chosen``: the
+    method the person said they were using (see :func:`~...flows.codes.match_code`).
 
     When no method remains, the recovery codes and trusted browsers go too.
     """
     if not TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists():
         raise FlowError("not_enrolled")  # a pending set-up is not turned off with a code
-    remove_method(user, METHOD, code=code, origin=origin)
+    remove_method(user, METHOD, code=code, chosen=chosen, origin=origin)

@@ -33,5 +33,5 @@ class DisableTOTPForm(CodeForm):
 
     def verify(self, code: str) -> bool:
         assert self.user is not None
-        flows.disable_totp(self.user, code, origin=self.origin)
+        flows.disable_totp(self.user, code, chosen=self.chosen_method, origin=self.origin)
         return True
