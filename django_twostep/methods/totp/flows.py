@@ -145,7 +145,7 @@ def disable_totp(
 ) -> None:
     """Remove the user's TOTP device after a current code of any active method
     (TOTP or e-mail) or a recovery code: the code is the step-up. ``chosen``: the
-    method the person said they were using (see :func:`~...flows.codes.match_code`).
+    method the person said they were using (see :func:`~django_twostep.flows.codes.match_code`).
 
     When no method remains, the recovery codes and trusted browsers go too.
     """
