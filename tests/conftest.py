@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -18,7 +20,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: "browser" in item.keywords)  # stable: order kept otherwise
     if connection.vendor == "postgresql":
         return
-    reason = f"{optional.POSTGRESQL_ONLY}: DATABASE_URL=postgres://... (CI runs it)"
+    second_leg = os.environ.get("TWOSTEP_TEST_POSTGRES_LEG")  # scripts/test runs them next
+    if second_leg:
+        reason = f"{optional.POSTGRESQL_NEXT} on {second_leg}"
+    else:
+        reason = f"{optional.POSTGRESQL_ONLY}: DATABASE_URL=postgres://... (CI runs it)"
     skip = pytest.mark.skip(reason=reason)
     for item in items:
         if "postgres" in item.keywords:

@@ -31,6 +31,8 @@ INSTALL = {
 # skips counts every test it skips).
 skipped: Counter[str] = Counter()
 POSTGRESQL_ONLY = "needs PostgreSQL"
+# The same tests when ``scripts/test`` runs them in its next leg: not missing.
+POSTGRESQL_NEXT = "PostgreSQL-only: they run next"
 
 
 def missing(part: str, why: str) -> NoReturn:
