@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 import django
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -161,6 +162,22 @@ if os.environ.get("TWOSTEP_THROTTLE_FACTOR"):
     TWOSTEP_THROTTLE_FACTOR = float(os.environ["TWOSTEP_THROTTLE_FACTOR"])
 if os.environ.get("TWOSTEP_REQUIRED"):
     TWOSTEP_REQUIRED = os.environ["TWOSTEP_REQUIRED"]
+
+
+def env_flag(name: str, value: str) -> bool:
+    """An on/off environment variable: 1/true/yes/on or 0/false/no/off."""
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be 1 or 0 (true/false, yes/no, on/off)")
+
+
+_BOOL_SETTINGS = ("TWOSTEP_PASSKEY_LOGIN", "TWOSTEP_API_SEND_USER_LOGGED_IN")
+for _name in _BOOL_SETTINGS:
+    if os.environ.get(_name):
+        globals()[_name] = env_flag(_name, os.environ[_name])
 
 LOGGING = {
     "version": 1,

@@ -1,12 +1,17 @@
 """The example site: home page, demo user, DATABASE_URL."""
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 
-from example_project.settings import SQLITE_OPTIONS, database
+from example_project.settings import SQLITE_OPTIONS, database, env_flag
 
 
 @pytest.mark.django_db
@@ -75,6 +80,47 @@ def test_sqlite_is_set_up_for_concurrent_writers():
 def test_database_url_rejects_unknown_schemes():
     with pytest.raises(ValueError):
         database("nosuchdb://root@localhost/db")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        *[("1", True), ("true", True), ("Yes", True), (" on ", True)],
+        *[("0", False), ("false", False), ("NO", False), ("off", False)],
+    ],
+)
+def test_env_flag(value, expected):
+    assert env_flag("TWOSTEP_PASSKEY_LOGIN", value) is expected
+
+
+def test_env_flag_refuses_anything_else_by_name():
+    with pytest.raises(ImproperlyConfigured, match="TWOSTEP_PASSKEY_LOGIN must be 1 or 0"):
+        env_flag("TWOSTEP_PASSKEY_LOGIN", "maybe")
+
+
+def test_the_example_site_reads_its_on_off_settings_from_the_environment():
+    """``TWOSTEP_PASSKEY_LOGIN=0 make demo`` serves the site without passkey login."""
+    read = (
+        "import django; django.setup(); from django_twostep.conf import twostep_settings as s;"
+        "print(s.PASSKEY_LOGIN, s.API_SEND_USER_LOGGED_IN)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "example_project.settings"}
+
+    def settings_with(**variables: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", read],
+            env={**env, **variables},
+            cwd=Path(__file__).resolve().parent.parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    assert settings_with() == "True True"
+    assert settings_with(TWOSTEP_PASSKEY_LOGIN="0", TWOSTEP_API_SEND_USER_LOGGED_IN="off") == (
+        "False False"
+    )
 
 
 @pytest.fixture
