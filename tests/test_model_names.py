@@ -17,6 +17,8 @@ from django_twostep.models import UserThrottle
 from django_twostep.testing import enroll_totp, login_verified
 
 MODELS = list(apps.get_app_config("django_twostep").get_models())
+# (model name, field name) whose German name is rightly the English one (none yet).
+SAME_IN_GERMAN: frozenset[tuple[str, str]] = frozenset()
 NAMES_MIGRATION = "0005_verbose_names"
 
 
@@ -49,11 +51,14 @@ def test_every_field_has_a_translatable_verbose_name(model):
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda model: model.__name__)
 def test_every_field_name_reads_differently_in_german(model):
+    """Every name is in the catalogue; today none reads the same in German. A name
+    that should (an acronym) goes in SAME_IN_GERMAN."""
     with translation.override("de"):
         german = {field.name: str(field.verbose_name) for field in own_fields(model)}
     with translation.override("en"):
         english = {field.name: str(field.verbose_name) for field in own_fields(model)}
-    assert [name for name in german if german[name] == english[name]] == []
+    same = [name for name in german if german[name] == english[name]]
+    assert [name for name in same if (model.__name__, name) not in SAME_IN_GERMAN] == []
 
 
 def test_the_names_migration_only_changes_options():

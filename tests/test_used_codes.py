@@ -15,6 +15,7 @@ from django.test import Client
 from django_twostep import flows
 from django_twostep.conf import twostep_settings
 from django_twostep.errors import CATALOGUE, FlowError
+from django_twostep.flows.codes import Refusal
 from django_twostep.methods.totp import flows as totp_flows
 from django_twostep.methods.totp.flows import CODE_USED
 from django_twostep.models import Challenge, SecurityEvent, TOTPDevice, UserThrottle
@@ -162,6 +163,25 @@ def test_the_flow_error_carries_the_reason(totp_user, twostep_clock):
         flows.verify_second_factor(totp_user, wrong_code(totp_user))
     assert (wrong.value.code, wrong.value.reason) == ("invalid_code", None)
     assert wrong.value.detail == PLAIN
+
+
+def test_a_used_code_on_the_last_attempt_is_reported_as_the_end_of_the_login(
+    totp_user, twostep_clock
+):
+    """The login is over: the error no longer says "wait for the next code"."""
+    code = current_code(totp_user)
+    flows.verify_second_factor(totp_user, code)  # used a moment ago, elsewhere
+    pending = flows.begin_login(totp_user)
+    Challenge.objects.filter(pk=pending.pk).update(attempts_left=1)
+    with pytest.raises(FlowError) as ended:
+        flows.verify_login_code(pending.id, code)
+    assert (ended.value.code, ended.value.reason) == ("invalid_code", None)
+    assert ended.value.meta["attempts_left"] == 0
+    assert str(ended.value.detail) == "Too many wrong codes. Log in again."
+
+
+def test_a_refusal_is_false_as_the_none_it_replaced():
+    assert not Refusal() and not Refusal("totp", reason="code_used", detail=CODE_USED)
 
 
 def test_activation_with_a_code_used_meanwhile_says_so(django_user_model, twostep_clock):

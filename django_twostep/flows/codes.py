@@ -48,6 +48,10 @@ class Refusal:
     reason: str = ""
     detail: str | Promise | None = None
 
+    def __bool__(self) -> bool:
+        """False, as the None a wrong code used to be: ``if match_code(...)`` stays safe."""
+        return False
+
 
 #: Longest input looked at as a code; anything longer is refused unread.
 MAX_CODE_LENGTH = 64

@@ -410,5 +410,6 @@ def verify_login_code(
             error.meta["attempts_left"] = left.first() or 0
             if not error.meta["attempts_left"]:
                 error.detail = _("Too many wrong codes. Log in again.")
+                error.reason = None  # the login is over, whatever was wrong with the code
         raise
     return LoginResult(user=state["throttle"].user, verification=verification)
