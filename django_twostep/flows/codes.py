@@ -137,12 +137,13 @@ def checked(
             if wait:
                 raise Throttled(wait)
             result = check()
-            wrong = result if isinstance(result, Refusal) else None
-            if result is None or wrong is not None:
+            if result is None:
+                result = Refusal()
+            if isinstance(result, Refusal):
                 throttle.record_failure(twostep_settings.THROTTLE_FACTOR, now)
                 if on_failure is not None:
                     on_failure()
-                tried = (wrong.method if wrong is not None else "") or method
+                tried = result.method or method
                 events.record("code_failed", throttle.user, method=tried, origin=origin)
             else:
                 throttle.record_success()
@@ -155,13 +156,12 @@ def checked(
         if database_busy(error):
             raise busy() from None
         raise
-    if result is None or isinstance(result, Refusal):
-        why = result if isinstance(result, Refusal) else Refusal()
+    if isinstance(result, Refusal):
         raise FlowError(
             refusal,
             parameter="code" if refusal == "invalid_code" else "credential",
-            detail=why.detail,
-            reason=why.reason or None,
+            detail=result.detail,
+            reason=result.reason or None,
         )
     return result
 
